@@ -1,0 +1,52 @@
+# The two commands: `make demo` and `make test`. Both set up what they need and are
+# idempotent (a second run reuses the virtual environment and the demo database).
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# The demo runs with DEBUG on, its own database under var/, tasks in process, and the
+# current-evaluation Ac-225 half-life (ICRP-107 says 10.0 d).
+DEMO_ENV := DEBUG=true DATABASE_URL= CELERY_BROKER_URL= \
+	DECAY_HALF_LIFE_OVERRIDES=Ac-225=9.920d SIGNING_P12_PASSPHRASE=demo-signing-passphrase
+TEST_ENV := SECRET_KEY=test-only-secret-key-not-for-production DEBUG=false \
+	SIGNING_P12_PASSPHRASE=test-signing-passphrase
+
+.PHONY: demo test test-browser venv lint bench-decay bench-api bench-release bench-web clean browser-deps
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), \
+		"alpharelease needs Python 3.11; set PYTHON=/path/to/python3.11"' 
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
+	@echo "Starting the demo site on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
+	$(DEMO_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+browser-deps:
+	@test -x /usr/bin/chromium || { command -v apt-get >/dev/null && \
+		(apt-get update -qq && apt-get install -y -qq chromium poppler-utils >/dev/null); } || \
+		{ echo "Install Chromium (/usr/bin/chromium) to run the browser tests"; exit 1; }
+	@command -v pdftoppm >/dev/null || { apt-get install -y -qq poppler-utils >/dev/null; }
+
+test: $(STAMP) browser-deps
+	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check config qc batches tests bench
+
+bench-decay: $(STAMP)
+	$(BIN)/python bench/bench_decay.py
+
+clean:
+	rm -rf $(VENV) var test-artifacts

@@ -1,0 +1,217 @@
+"""Realistic demo data for all three product families, made through the services so that
+the demo shows the audit trail, evaluations and expiries exactly as production would."""
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from qc.audit import audit_record
+from qc.demo_specifications import METHODS, PRODUCTS
+from qc.engine import site_engine
+from qc.models import Instrument, InstrumentKind, Product, TestMethod
+from qc.roles import Role
+from qc.services import specification_approve, specification_create_draft
+
+from . import services
+from .models import Batch, Elution, Generator, GeneratorKind, ProductionRoute, SourceLot
+
+User = get_user_model()
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    full_name: str
+    role: Role
+    password: str
+
+
+DEMO_USERS = [
+    DemoUser("operator", "Olga Operator", Role.OPERATOR, "demo-operator-212"),
+    DemoUser("analyst", "Ana Lyst", Role.ANALYST, "demo-analyst-225"),
+    DemoUser("reviewer", "Rui Reviewer", Role.REVIEWER, "demo-reviewer-213"),
+    DemoUser("qp", "Quinn Person", Role.QP, "demo-qp-release"),
+    DemoUser("admin", "Ada Admin", Role.ADMIN, "demo-admin-keys"),
+]
+
+DEMO_INSTRUMENTS = [
+    ("DC-CRC55-0042", "Capintec CRC-55tR dose calibrator", InstrumentKind.DOSE_CALIBRATOR),
+    ("HPGE-GEM-7781", "Ortec GEM HPGe spectrometer", InstrumentKind.HPGE),
+    ("TLC-MINIGITA-19", "Elysia miniGITA radio-TLC scanner", InstrumentKind.RADIO_TLC),
+    ("HPLC-1260-332", "Agilent 1260 radio-HPLC", InstrumentKind.HPLC),
+    ("LAL-PTS-5512", "Endosafe nexgen-PTS endotoxin reader", InstrumentKind.ENDOTOXIN_READER),
+    ("PH-SEVEN-0807", "SevenCompact pH meter", InstrumentKind.PH_METER),
+    ("SYN-MODULAB-02", "Modular-Lab synthesis module", InstrumentKind.SYNTHESIS_MODULE),
+]
+
+
+def _users() -> dict[str, User]:
+    users = {}
+    for demo in DEMO_USERS:
+        first, last = demo.full_name.split(" ", 1)
+        user, created = User.objects.get_or_create(
+            username=demo.username, defaults={"first_name": first, "last_name": last,
+                                              "email": f"{demo.username}@example.org"})
+        if created:
+            user.set_password(demo.password)
+            user.is_staff = demo.role == Role.ADMIN
+            user.is_superuser = demo.role == Role.ADMIN
+            user.save()
+            user.groups.add(Group.objects.get(name=demo.role.value))
+        users[demo.username] = user
+    return users
+
+
+def _master_data(users) -> dict[str, Product]:
+    for code, name in METHODS.items():
+        TestMethod.objects.get_or_create(code=code, defaults={"name": name})
+    today = timezone.now().date()
+    for serial, name, kind in DEMO_INSTRUMENTS:
+        Instrument.objects.get_or_create(serial=serial, defaults={
+            "name": name, "kind": kind, "calibration_due": today + timedelta(days=180)})
+    products = {}
+    for row in PRODUCTS:
+        fields = {k: v for k, v in row.items() if k not in ("code", "criteria")}
+        product, created = Product.objects.get_or_create(code=row["code"], defaults=fields)
+        products[row["code"]] = product
+        if created:
+            with transaction.atomic():
+                audit_record(actor=users["admin"], action="product.create", obj=product,
+                             after={"code": product.code, "name": product.name})
+            spec = specification_create_draft(
+                actor=users["reviewer"], product=product, criteria=row["criteria"],
+                change_reason="Initial specification (published example values).")
+            specification_approve(actor=users["qp"], password=_password("qp"),
+                                  specification=spec,
+                                  effective_from=timezone.now() - timedelta(days=30),
+                                  comment="Approved for the demo site.")
+    return products
+
+
+def _password(username: str) -> str:
+    return next(d.password for d in DEMO_USERS if d.username == username)
+
+
+def _sources(now: datetime) -> dict[str, object]:
+    pb_gen, _ = Generator.objects.get_or_create(serial="RA224-GEN-0117", defaults={
+        "kind": GeneratorKind.RA224_PB212, "parent_nuclide": "Ra-224",
+        "loaded_activity_bq": 1.1e9, "loaded_at": now - timedelta(days=2),
+        "supplier": "OranoMed", "expires_on": (now + timedelta(days=8)).date()})
+    bi_gen, _ = Generator.objects.get_or_create(serial="AC225-GEN-0031", defaults={
+        "kind": GeneratorKind.AC225_BI213, "parent_nuclide": "Ac-225",
+        "loaded_activity_bq": 2.0e9, "loaded_at": now - timedelta(days=6),
+        "supplier": "ITM", "expires_on": (now + timedelta(days=20)).date()})
+    lot, _ = SourceLot.objects.get_or_create(lot_number="AC225-TH232-2611-07", defaults={
+        "supplier": "Accelerator isotope supplier (demo)",
+        "route": ProductionRoute.TH232_SPALLATION, "activity_bq": 3.7e9,
+        "reference_time": now - timedelta(days=5), "ac227_ratio_percent": 0.2})
+    return {"pb_gen": pb_gen, "bi_gen": bi_gen, "lot": lot}
+
+
+def _elution(generator: Generator, at: datetime, activity_bq: float) -> Elution:
+    elution, _ = Elution.objects.get_or_create(generator=generator, eluted_at=at,
+                                               defaults={"activity_bq": activity_bq})
+    return elution
+
+
+def _activity_measured(nuclide: str, nominal_bq: float, calibration: datetime,
+                       measured_at: datetime, share: float) -> float:
+    """What the dose calibrator reads at `measured_at` for a batch at `share` of nominal."""
+    half_life = site_engine().half_life_s(nuclide)
+    dt = (calibration - measured_at).total_seconds()
+    return nominal_bq * share * math.exp(math.log(2) * dt / half_life)
+
+
+@transaction.atomic
+def seed(*, now: datetime | None = None) -> dict[str, object]:
+    """Create the demo site. Idempotent: a seeded database is left as it is."""
+    now = now or timezone.now()
+    users = _users()
+    products = _master_data(users)
+    if Batch.objects.exists():
+        return {"users": users, "created": False}
+    src = _sources(now)
+    analyst, operator = users["analyst"], users["operator"]
+    instruments = {i.kind: i for i in Instrument.objects.all()}
+
+    def record(batch, code, at, value=None, unit="", text="", **method_times):
+        criterion = batch.specification.criteria.get(test_code=code)
+        kind = {"rcp": InstrumentKind.RADIO_TLC, "activity": InstrumentKind.DOSE_CALIBRATOR,
+                "endotoxin": InstrumentKind.ENDOTOXIN_READER, "ph": InstrumentKind.PH_METER,
+                "identity": InstrumentKind.HPGE,
+                "vector-integrity": InstrumentKind.HPLC}.get(code)
+        return services.result_record(
+            actor=analyst, batch=batch, criterion=criterion, measured_at=at, value=value,
+            unit=unit, value_text=text, method_times=method_times,
+            instrument=instruments.get(kind))
+
+    # 212Pb: made this morning, every release-required test passed; sterility and the
+    # 72 h Ra-224 recount are still to come (a conditional release candidate).
+    eos = now - timedelta(hours=3)
+    pb = services.batch_register(
+        actor=operator, lot_number="PB212-2611-001", product=products["pb212-dotamtate"],
+        elution=_elution(src["pb_gen"], eos - timedelta(minutes=50), 4.2e8),
+        eos=eos, calibration_time=eos + timedelta(hours=1), activity_bq=3.0e8, volume_ml=5.0)
+    record(pb, "identity", eos + timedelta(minutes=20), text="present")
+    record(pb, "rcp", eos + timedelta(minutes=25), 97.4, "%")
+    record(pb, "activity", eos + timedelta(minutes=15),
+           _activity_measured("Pb-212", 3.0e8, pb.calibration_time,
+                              eos + timedelta(minutes=15), 1.02) / 1e6, "MBq")
+    record(pb, "ph", eos + timedelta(minutes=18), 6.8, "pH")
+    record(pb, "endotoxin", eos + timedelta(minutes=40), 1.2, "EU/mL")
+    record(pb, "filter-integrity", eos + timedelta(minutes=10), text="pass")
+
+    # 213Bi: just eluted and labelled for a patient; QC under way against the clock.
+    eos = now - timedelta(minutes=12)
+    bi = services.batch_register(
+        actor=operator, lot_number="BI213-2611-014", product=products["bi213-dotatoc"],
+        elution=_elution(src["bi_gen"], eos - timedelta(minutes=14), 1.5e9),
+        eos=eos, calibration_time=eos + timedelta(minutes=20), activity_bq=1.1e9, volume_ml=3.0)
+    record(bi, "identity", eos + timedelta(minutes=4), text="present")
+    record(bi, "rcp", eos + timedelta(minutes=6), 98.3, "%")
+
+    # 225Ac: shipped-lot product; the radio-TLC was counted 12 min after development,
+    # before Fr-221 regrew, so the result is invalid and must be recounted.
+    eos = now - timedelta(minutes=50)
+    ac = services.batch_register(
+        actor=operator, lot_number="AC225-2611-003", product=products["ac225-psma-it"],
+        source_lot=src["lot"], eos=eos, calibration_time=eos + timedelta(hours=1),
+        activity_bq=8.0e6, volume_ml=4.0)
+    record(ac, "appearance", eos + timedelta(minutes=5), text="conforms")
+    developed = eos + timedelta(minutes=8)
+    record(ac, "rcp", developed + timedelta(minutes=12), 96.1, "%",
+           developed_at=developed)
+    record(ac, "ph", eos + timedelta(minutes=9), 7.1, "pH")
+
+    # 225Ac from the same lot, yesterday: endotoxin failed; blocks review until QA acts.
+    eos = now - timedelta(hours=26)
+    ac_fail = services.batch_register(
+        actor=operator, lot_number="AC225-2611-002", product=products["ac225-psma-it"],
+        source_lot=src["lot"], eos=eos, calibration_time=eos + timedelta(hours=1),
+        activity_bq=7.5e6, volume_ml=4.0)
+    record(ac_fail, "appearance", eos + timedelta(minutes=5), text="conforms")
+    record(ac_fail, "endotoxin", eos + timedelta(minutes=35), 7.8, "EU/mL")
+
+    # A 212Pb batch registered from the synthesis module, no results yet.
+    eos = now - timedelta(minutes=5)
+    services.batch_register(
+        actor=operator, lot_number="PB212-2611-002", product=products["pb212-dotamtate"],
+        elution=_elution(src["pb_gen"], eos - timedelta(minutes=45), 3.9e8),
+        eos=eos, calibration_time=eos + timedelta(hours=2), activity_bq=2.5e8, volume_ml=5.0)
+    return {"users": users, "created": True}
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    return [(d.username, d.password, d.role.value) for d in DEMO_USERS]
+
+
+def demo_instrument_serials() -> list[str]:
+    return [serial for serial, _, _ in DEMO_INSTRUMENTS]
+
+
+__all__ = ["seed", "demo_logins", "demo_instrument_serials"]

@@ -1,0 +1,17 @@
+from django.core.management.base import BaseCommand
+
+from batches.demo import demo_logins, seed
+
+
+class Command(BaseCommand):
+    help = "Load the demo site: users per role, three products, sources, batches in several states."
+
+    def handle(self, *args, **options):
+        outcome = seed()
+        if outcome["created"]:
+            self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        else:
+            self.stdout.write("Demo data already present; left as it is.")
+        self.stdout.write("Demo logins (username / password / role):")
+        for username, password, role in demo_logins():
+            self.stdout.write(f"  {username:<10} {password:<20} {role}")

@@ -1,0 +1,247 @@
+"""The records: sources, batches, results, evaluations, certificates. Built on qc."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from qc.append_only import AppendOnlyModel
+from qc.models import Criterion, Instrument, Product, Specification
+
+
+class GeneratorKind(models.TextChoices):
+    RA224_PB212 = "ra224_pb212", "224Ra/212Pb generator"
+    AC225_BI213 = "ac225_bi213", "225Ac/213Bi generator"
+
+
+class Generator(models.Model):
+    kind = models.CharField(max_length=12, choices=GeneratorKind.choices)
+    serial = models.CharField(max_length=60, unique=True)
+    parent_nuclide = models.CharField(max_length=12, help_text="Nuclide loaded on the column.")
+    loaded_activity_bq = models.FloatField(help_text="Parent activity at the reference time.")
+    loaded_at = models.DateTimeField(help_text="Reference time of the loaded activity.")
+    supplier = models.CharField(max_length=200)
+    expires_on = models.DateField()
+
+    class Meta:
+        ordering = ["serial"]
+        constraints = [
+            models.CheckConstraint(condition=Q(loaded_activity_bq__gt=0),
+                                   name="generator_activity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.serial}"
+
+    @property
+    def product_nuclide(self) -> str:
+        return "Pb-212" if self.kind == GeneratorKind.RA224_PB212 else "Bi-213"
+
+
+class Elution(models.Model):
+    generator = models.ForeignKey(Generator, on_delete=models.PROTECT, related_name="elutions")
+    eluted_at = models.DateTimeField()
+    activity_bq = models.FloatField(help_text="Eluate (product nuclide) activity at elution.")
+
+    class Meta:
+        ordering = ["-eluted_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(activity_bq__gt=0), name="elution_activity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.generator.serial} eluted {self.eluted_at:%Y-%m-%d %H:%M} UTC"
+
+
+class ProductionRoute(models.TextChoices):
+    TH229 = "th229", "Th-229 derived"
+    TH232_SPALLATION = "th232_spallation", "Th-232 spallation (accelerator)"
+    RA226_IRRADIATION = "ra226_irradiation", "Ra-226 irradiation"
+
+
+class SourceLot(models.Model):
+    """A central 225Ac lot as delivered, with the values of its supplier's certificate."""
+
+    lot_number = models.CharField(max_length=60, unique=True)
+    supplier = models.CharField(max_length=200)
+    route = models.CharField(max_length=20, choices=ProductionRoute.choices)
+    activity_bq = models.FloatField(help_text="Ac-225 activity at the reference time.")
+    reference_time = models.DateTimeField()
+    ac227_ratio_percent = models.FloatField(
+        help_text="Ac-227/Ac-225 activity ratio (%) at the reference time, from the supplier "
+        "certificate; projected to each batch's expiry.",
+    )
+    certificate = models.FileField(upload_to="source-lots/", blank=True)
+
+    class Meta:
+        ordering = ["-reference_time"]
+        constraints = [
+            models.CheckConstraint(condition=Q(activity_bq__gt=0), name="lot_activity_positive"),
+            models.CheckConstraint(condition=Q(ac227_ratio_percent__gte=0),
+                                   name="lot_ac227_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"225Ac lot {self.lot_number} ({self.supplier})"
+
+
+class BatchStatus(models.TextChoices):
+    REGISTERED = "registered", "Registered"
+    IN_QC = "in_qc", "In QC"
+    REVIEWED = "reviewed", "Reviewed"
+    CONDITIONALLY_RELEASED = "conditionally_released", "Conditionally released"
+    RELEASED = "released", "Released"
+    REJECTED = "rejected", "Rejected"
+    POST_RELEASE_OOS = "post_release_oos", "Post-release OOS (recall)"
+
+
+class QcStatus(models.TextChoices):
+    PENDING = "pending", "Results pending"
+    PASSING = "passing", "All criteria passed"
+    FAILING = "failing", "A criterion failed"
+    INVALID = "invalid", "A result is invalid"
+
+
+class Batch(models.Model):
+    lot_number = models.CharField(max_length=40, unique=True)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="batches")
+    specification = models.ForeignKey(
+        Specification, on_delete=models.PROTECT, related_name="batches",
+        help_text="The approved specification version in force at EOS.",
+    )
+    elution = models.ForeignKey(
+        Elution, null=True, blank=True, on_delete=models.PROTECT, related_name="batches"
+    )
+    source_lot = models.ForeignKey(
+        SourceLot, null=True, blank=True, on_delete=models.PROTECT, related_name="batches"
+    )
+    eos = models.DateTimeField(help_text="End of synthesis; shelf life counts from here.")
+    calibration_time = models.DateTimeField(
+        help_text="Reference time at which the labelled activity is stated."
+    )
+    activity_bq = models.FloatField(help_text="Activity at the calibration time, in Bq.")
+    volume_ml = models.FloatField(help_text="Volume of the batch, in mL.")
+    expiry = models.DateTimeField(
+        null=True, blank=True,
+        help_text="Earliest of EOS + shelf life and any decay-projected failure.",
+    )
+    expiry_reason = models.CharField(max_length=200, blank=True)
+    decay_table = models.JSONField(null=True, blank=True)
+    status = models.CharField(max_length=24, choices=BatchStatus.choices,
+                              default=BatchStatus.REGISTERED, db_index=True)
+    qc_status = models.CharField(max_length=10, choices=QcStatus.choices,
+                                 default=QcStatus.PENDING)
+    criteria_total = models.PositiveSmallIntegerField(default=0)
+    criteria_passed = models.PositiveSmallIntegerField(default=0)
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                      related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-eos"]
+        verbose_name_plural = "batches"
+        indexes = [models.Index(fields=["status", "-eos"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(activity_bq__gt=0), name="batch_activity_positive"),
+            models.CheckConstraint(condition=Q(volume_ml__gt=0), name="batch_volume_positive"),
+            models.CheckConstraint(condition=Q(calibration_time__gte=F("eos")),
+                                   name="batch_calibration_not_before_eos"),
+            models.CheckConstraint(
+                condition=Q(elution__isnull=False, source_lot__isnull=True)
+                | Q(elution__isnull=True, source_lot__isnull=False),
+                name="batch_has_one_source",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.lot_number
+
+    @property
+    def activity_concentration_bq_per_ml(self) -> float:
+        return self.activity_bq / self.volume_ml
+
+
+class Channel(models.TextChoices):
+    WEB = "web", "Web form"
+    API = "api", "Instrument API"
+
+
+class RawDataFile(models.Model):
+    """Raw instrument data, stored once per content (SHA-256)."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    size = models.PositiveBigIntegerField()
+    file = models.FileField(upload_to="raw-data/")
+    original_name = models.CharField(max_length=255, blank=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+
+class Result(AppendOnlyModel):
+    """A measured result. Never updated or deleted: a correction supersedes it."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="results")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="results")
+    value = models.FloatField(null=True, blank=True,
+                              help_text="Numeric value in the canonical unit of the criterion.")
+    entered_value = models.CharField(max_length=60, blank=True,
+                                     help_text="The value and unit as entered or posted.")
+    unit = models.CharField(max_length=20, blank=True)
+    value_text = models.CharField(max_length=200, blank=True)
+    measured_at = models.DateTimeField()
+    method_times = models.JSONField(default=dict, blank=True,
+                                    help_text="Method-specific times, e.g. developed_at of a TLC.")
+    instrument = models.ForeignKey(Instrument, null=True, blank=True, on_delete=models.PROTECT)
+    raw_data = models.ForeignKey(RawDataFile, null=True, blank=True, on_delete=models.PROTECT)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    channel = models.CharField(max_length=3, choices=Channel.choices)
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by",
+    )
+    reason = models.TextField(blank=True, help_text="Why a superseding result was recorded.")
+
+    class Meta:
+        ordering = ["batch", "criterion", "recorded_at", "id"]
+        indexes = [models.Index(fields=["batch", "criterion"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(supersedes__isnull=True) | ~Q(reason=""),
+                name="result_correction_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        shown = self.value_text or self.entered_value or self.value
+        return f"{self.batch_id}/{self.criterion.test_code}: {shown}"
+
+
+class Verdict(models.TextChoices):
+    PASS = "pass", "Pass"
+    FAIL = "fail", "Fail"
+    INVALID = "invalid", "Invalid (measured too early)"
+
+
+class Evaluation(AppendOnlyModel):
+    """The judgement of one result against its criterion at the time that matters."""
+
+    result = models.OneToOneField(Result, on_delete=models.PROTECT, related_name="evaluation")
+    verdict = models.CharField(max_length=8, choices=Verdict.choices)
+    measured_value = models.FloatField(null=True, blank=True)
+    projected_value = models.FloatField(null=True, blank=True)
+    judged_at_time = models.DateTimeField()
+    message = models.TextField(blank=True)
+    valid_from = models.DateTimeField(null=True, blank=True)
+    data_source = models.CharField(max_length=200, blank=True)
+    evaluated_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.result_id}: {self.verdict}"
+
+
+class ResultInvalidation(AppendOnlyModel):
+    """QA's signed invalidation of a result with an assignable cause."""
+
+    result = models.OneToOneField(Result, on_delete=models.PROTECT, related_name="invalidation")
+    cause = models.TextField()
+    signature = models.ForeignKey("qc.Signature", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)

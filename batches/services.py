@@ -1,0 +1,409 @@
+"""Writes. Each service is one transaction with its audit event; side effects run on commit."""
+
+import math
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from qc.audit import audit_record
+from qc.engine import site_engine
+from qc.errors import RuleViolation
+from qc.models import Criterion, Instrument
+from qc.rules import rule_for
+from qc.units import UnitError, check_physical_range, input_unit_for, to_canonical
+
+from .models import (
+    Batch,
+    BatchStatus,
+    Channel,
+    Elution,
+    Evaluation,
+    QcStatus,
+    RawDataFile,
+    Result,
+    SourceLot,
+)
+from .selectors import criterion_statuses, specification_in_force
+
+# Results are accepted until the batch is released or rejected; a conditionally released
+# batch still awaits its may-release-before-result tests (e.g. sterility).
+RESULT_ACCEPTING_STATUSES = (
+    BatchStatus.REGISTERED,
+    BatchStatus.IN_QC,
+    BatchStatus.REVIEWED,
+    BatchStatus.CONDITIONALLY_RELEASED,
+)
+
+
+def _require_aware(errors: dict[str, list[str]], field: str, value: datetime | None) -> None:
+    if value is None:
+        errors.setdefault(field, []).append("This time is required.")
+    elif timezone.is_naive(value):
+        errors.setdefault(field, []).append(
+            "This time has no time zone; give it with its offset, e.g. 2026-11-22T09:30:00+01:00."
+        )
+
+
+def _batch_snapshot(batch: Batch) -> dict[str, Any]:
+    return {
+        "lot_number": batch.lot_number,
+        "product": batch.product.code,
+        "specification": f"{batch.product.code} v{batch.specification.version}",
+        "elution_id": batch.elution_id,
+        "source_lot_id": batch.source_lot_id,
+        "eos": batch.eos,
+        "calibration_time": batch.calibration_time,
+        "activity_bq": batch.activity_bq,
+        "volume_ml": batch.volume_ml,
+        "status": batch.status,
+    }
+
+
+def batch_register(
+    *,
+    actor,
+    lot_number: str,
+    product,
+    eos: datetime,
+    calibration_time: datetime,
+    activity_bq: float,
+    volume_ml: float,
+    elution: Elution | None = None,
+    source_lot: SourceLot | None = None,
+    actor_name: str = "",
+) -> Batch:
+    errors: dict[str, list[str]] = {}
+    lot_number = (lot_number or "").strip()
+    if not lot_number:
+        errors["lot_number"] = ["A lot number is required."]
+    elif Batch.objects.filter(lot_number=lot_number).exists():
+        errors["lot_number"] = [f"Lot number {lot_number} is already registered; lot numbers "
+                                "are unique per site."]
+    _require_aware(errors, "eos", eos)
+    _require_aware(errors, "calibration_time", calibration_time)
+    if "eos" not in errors and "calibration_time" not in errors and calibration_time < eos:
+        errors["calibration_time"] = ["The calibration time is before the end of synthesis; "
+                                      "it must be at or after EOS."]
+    for field, value, unit in (("activity_bq", activity_bq, "Bq"), ("volume_ml", volume_ml, "mL")):
+        if value is None or not math.isfinite(value) or value <= 0:
+            errors[field] = [f"Must be a positive number of {unit}."]
+    if (elution is None) == (source_lot is None):
+        errors["source"] = ["Choose exactly one source: a generator elution or a 225Ac lot."]
+    elif product is not None:
+        wants_lot = product.family == "central_ac225"
+        if wants_lot and source_lot is None:
+            errors["source"] = ["A central 225Ac product is made from a 225Ac source lot."]
+        if not wants_lot and elution is None:
+            errors["source"] = ["A generator product is made from a generator elution."]
+        if elution is not None and elution.generator.product_nuclide != product.nuclide:
+            errors["source"] = [f"This elution gives {elution.generator.product_nuclide}, "
+                                f"but {product.name} needs {product.nuclide}."]
+    specification = None
+    if product is None:
+        errors["product"] = ["Choose a product."]
+    elif "eos" not in errors:
+        specification = specification_in_force(product=product, at=eos)
+        if specification is None:
+            errors["product"] = [f"{product.name} has no approved specification in force at "
+                                 "this EOS; QA must approve one first."]
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic():
+        batch = Batch(
+            lot_number=lot_number, product=product, specification=specification,
+            elution=elution, source_lot=source_lot, eos=eos, calibration_time=calibration_time,
+            activity_bq=float(activity_bq), volume_ml=float(volume_ml),
+            registered_by=actor, criteria_total=specification.criteria.count(),
+        )
+        try:
+            with transaction.atomic():
+                batch.save()
+        except IntegrityError:
+            raise ValidationError({"lot_number": [
+                f"Lot number {lot_number} is already registered."]}) from None
+        audit_record(actor=actor, actor_name=actor_name, action="batch.register", obj=batch,
+                     after=_batch_snapshot(batch), batch_lot=batch.lot_number)
+        transaction.on_commit(lambda: _enqueue("compute_batch_physics", batch.id))
+        if source_lot is not None:
+            _record_source_lot_ratios(batch=batch, actor=actor, actor_name=actor_name)
+    return batch
+
+
+def _record_source_lot_ratios(*, batch: Batch, actor, actor_name: str) -> None:
+    """The Ac-227/Ac-225 share is not measured on the batch: it is the supplier certificate's
+    value at the lot's reference time, recorded with the batch and projected by evaluation."""
+    lot = batch.source_lot
+    for criterion in batch.specification.criteria.filter(quantity="impurity_ratio",
+                                                         impurity_nuclide="Ac-227"):
+        result = Result.objects.create(
+            batch=batch, criterion=criterion, value=lot.ac227_ratio_percent,
+            entered_value=f"{lot.ac227_ratio_percent} %", unit="%",
+            measured_at=lot.reference_time, recorded_by=actor, channel=Channel.WEB,
+        )
+        audit_record(actor=actor, actor_name=actor_name, action="result.record", obj=result,
+                     after={"test_code": criterion.test_code, "value": result.value,
+                            "measured_at": lot.reference_time,
+                            "source": f"certificate of 225Ac lot {lot.lot_number}"},
+                     batch_lot=batch.lot_number)
+        transaction.on_commit(lambda rid=result.id: _enqueue("evaluate_result", rid))
+
+
+def _enqueue(task_name: str, *args) -> None:
+    from . import tasks
+
+    getattr(tasks, task_name).delay(*args)
+
+
+def _validate_value(errors, criterion: Criterion, value, unit: str, value_text: str):
+    """Return the value in the canonical unit, or record what is wrong."""
+    if criterion.is_text:
+        if not (value_text or "").strip():
+            errors["value_text"] = [f"{criterion.name} takes a text result: one of "
+                                    f"{criterion.text_requirement.replace('|', ', ')}, "
+                                    "or what was observed."]
+        return None
+    if value is None or isinstance(value, bool):
+        errors["value"] = [f"{criterion.name} takes a number."]
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        errors["value"] = [f"{value!r} is not a number."]
+        return None
+    canonical = input_unit_for(criterion.unit, criterion.quantity)
+    try:
+        converted = to_canonical(number, unit or canonical, canonical)
+        check_physical_range(converted, canonical)
+    except UnitError as exc:
+        field = "unit" if "unit" in str(exc) and "accepted" in str(exc) else "value"
+        errors[field] = [str(exc)[0].upper() + str(exc)[1:] + "."]
+        return None
+    return converted
+
+
+def _check_instrument(instrument: Instrument | None, measured_at: datetime) -> None:
+    if instrument is None:
+        return
+    if not instrument.in_service:
+        raise RuleViolation(f"Instrument {instrument.serial} is out of service; results from it "
+                            "are refused until it is returned to service.",
+                            code="instrument_unusable")
+    if measured_at.date() > instrument.calibration_due:
+        raise RuleViolation(f"Instrument {instrument.serial} was past its calibration due date "
+                            f"({instrument.calibration_due}) at the time of measurement; "
+                            "recalibrate it and measure again.", code="instrument_unusable")
+
+
+def result_record(
+    *,
+    actor,
+    batch: Batch,
+    criterion: Criterion,
+    measured_at: datetime,
+    value: float | None = None,
+    unit: str = "",
+    value_text: str = "",
+    method_times: dict[str, datetime] | None = None,
+    instrument: Instrument | None = None,
+    channel: str = Channel.WEB,
+    raw_data: RawDataFile | None = None,
+    supersedes: Result | None = None,
+    reason: str = "",
+    actor_name: str = "",
+) -> Result:
+    errors: dict[str, list[str]] = {}
+    if criterion.specification_id != batch.specification_id:
+        errors["test_code"] = [f"Test {criterion.test_code} is not in the specification of lot "
+                               f"{batch.lot_number} ({batch.product.code} "
+                               f"v{batch.specification.version})."]
+    _require_aware(errors, "measured_at", measured_at)
+    if "measured_at" not in errors:
+        if measured_at < batch.eos:
+            errors["measured_at"] = [f"Measured before the end of synthesis "
+                                     f"({batch.eos.isoformat()}); check the instrument clock."]
+        skew = timedelta(seconds=settings.MEASURED_AT_CLOCK_SKEW_S)
+        if measured_at > timezone.now() + skew:
+            errors["measured_at"] = ["This time is in the future; check the instrument clock."]
+    method_times = method_times or {}
+    for name, at in method_times.items():
+        _require_aware(errors, name, at)
+    canonical_value = _validate_value(errors, criterion, value, unit, value_text)
+    if supersedes is not None:
+        if supersedes.batch_id != batch.id or supersedes.criterion_id != criterion.id:
+            errors["supersedes"] = ["A correction must supersede a result of the same batch "
+                                    "and test."]
+        if not reason.strip():
+            errors["reason"] = ["Say why the result is corrected."]
+    if errors:
+        raise ValidationError(errors)
+    _check_instrument(instrument, measured_at)
+
+    with transaction.atomic():
+        locked = Batch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status not in RESULT_ACCEPTING_STATUSES:
+            raise RuleViolation(
+                f"Lot {locked.lot_number} is {locked.get_status_display().lower()}: new results "
+                "are refused. A correction goes through QA as a superseding result with a "
+                "reason.", code="batch_closed")
+        if locked.expiry and measured_at > locked.expiry and locked.status in (
+                BatchStatus.REGISTERED, BatchStatus.IN_QC):
+            raise RuleViolation(f"Lot {locked.lot_number} expired at {locked.expiry.isoformat()}; "
+                                "results measured after expiry are refused.", code="batch_closed")
+        if supersedes is not None:
+            if Result.objects.filter(supersedes=supersedes).exists():
+                raise RuleViolation("That result has already been superseded; correct the "
+                                    "latest result instead.", code="already_superseded")
+        result = Result.objects.create(
+            batch=locked, criterion=criterion, value=canonical_value,
+            entered_value=("" if criterion.is_text else f"{value} {unit}".strip()),
+            unit=input_unit_for(criterion.unit, criterion.quantity) if not criterion.is_text
+            else "",
+            value_text=(value_text or "").strip(), measured_at=measured_at,
+            method_times={k: v.isoformat() for k, v in method_times.items()},
+            instrument=instrument, raw_data=raw_data, recorded_by=actor, channel=channel,
+            supersedes=supersedes, reason=reason.strip(),
+        )
+        audit_record(
+            actor=actor, actor_name=actor_name,
+            action="result.supersede" if supersedes else "result.record", obj=result,
+            before={"result_id": supersedes.id} if supersedes else None,
+            after={"test_code": criterion.test_code, "value": canonical_value,
+                   "entered": result.entered_value, "text": result.value_text,
+                   "measured_at": measured_at, "channel": channel,
+                   "instrument": instrument.serial if instrument else None},
+            reason=reason, batch_lot=locked.lot_number,
+        )
+        if locked.status == BatchStatus.REGISTERED:
+            locked.status = BatchStatus.IN_QC
+            locked.save(update_fields=["status"])
+            audit_record(actor=actor, actor_name=actor_name, action="batch.status", obj=locked,
+                         before={"status": BatchStatus.REGISTERED},
+                         after={"status": BatchStatus.IN_QC}, reason="first result recorded",
+                         batch_lot=locked.lot_number)
+        transaction.on_commit(lambda: _enqueue("evaluate_result", result.id))
+    return result
+
+
+def _batch_times(batch: Batch):
+    from qc.evaluation import BatchTimes
+
+    return BatchTimes(
+        product_nuclide=batch.product.nuclide, eos=batch.eos,
+        calibration_time=batch.calibration_time, expiry=batch.expiry,
+        activity_at_calibration_bq=batch.activity_bq, volume_ml=batch.volume_ml,
+    )
+
+
+def _measurement(result: Result):
+    from datetime import datetime as _dt
+
+    from qc.evaluation import Measurement
+
+    reference_time = None
+    if result.criterion.quantity == "impurity_ratio" and result.batch.source_lot_id:
+        reference_time = result.batch.source_lot.reference_time
+    return Measurement(
+        value=result.value, text=result.value_text, measured_at=result.measured_at,
+        method_times={k: _dt.fromisoformat(v) for k, v in result.method_times.items()},
+        reference_time=reference_time,
+    )
+
+
+def batch_compute_physics(*, batch_id: int) -> Batch:
+    """Expiry and decay table. Idempotent: a batch whose expiry is set is left alone."""
+    from qc.evaluation import compute_expiry, decay_table
+
+    batch = Batch.objects.select_related("product", "source_lot", "specification").get(
+        pk=batch_id)
+    if batch.expiry is not None:
+        return batch
+    engine = site_engine()
+    rules = [rule_for(c) for c in batch.specification.criteria.all()]
+    ratios = {}
+    if batch.source_lot_id:
+        ratios["Ac-227"] = (batch.source_lot.ac227_ratio_percent, batch.source_lot.reference_time)
+    constraint = compute_expiry(eos=batch.eos, shelf_life=batch.product.shelf_life, rules=rules,
+                                batch=_batch_times(batch), impurity_ratio_at_ref=ratios,
+                                engine=engine)
+    table = decay_table(product_nuclide=batch.product.nuclide, activity_bq=batch.activity_bq,
+                        reference_time=batch.calibration_time,
+                        until=max(constraint.expiry, batch.calibration_time), step=None,
+                        engine=engine)
+    with transaction.atomic():
+        claimed = Batch.objects.filter(pk=batch.pk, expiry__isnull=True).update(
+            expiry=constraint.expiry, expiry_reason=constraint.reason[:200], decay_table=table)
+        if claimed != 1:
+            return Batch.objects.get(pk=batch.pk)
+        audit_record(actor=None, action="batch.expiry", obj=batch,
+                     after={"expiry": constraint.expiry, "reason": constraint.reason,
+                            "data_source": engine.data_source},
+                     batch_lot=batch.lot_number)
+    batch.refresh_from_db()
+    return batch
+
+
+def result_evaluate(*, result_id: int) -> Evaluation:
+    """Judge one result. Idempotent: an evaluated result keeps its evaluation."""
+    from qc.evaluation import evaluate
+
+    existing = Evaluation.objects.filter(result_id=result_id).first()
+    if existing:
+        return existing
+    result = Result.objects.select_related(
+        "criterion", "batch__product", "batch__source_lot").get(pk=result_id)
+    batch = result.batch
+    if batch.expiry is None and result.criterion.judged_at == "expiry":
+        batch = batch_compute_physics(batch_id=batch.id)
+        result.batch = batch
+    engine = site_engine()
+    outcome = evaluate(rule_for(result.criterion), _measurement(result), _batch_times(batch),
+                       engine)
+    try:
+        with transaction.atomic():
+            evaluation = Evaluation.objects.create(
+                result=result, verdict=outcome.verdict.value,
+                measured_value=outcome.measured_value, projected_value=outcome.projected_value,
+                judged_at_time=outcome.judged_at_time, message=outcome.message,
+                valid_from=outcome.valid_from, data_source=engine.data_source[:200],
+            )
+            audit_record(actor=None, action="result.evaluate", obj=evaluation,
+                         after={"result_id": result.id, "verdict": evaluation.verdict,
+                                "measured": outcome.measured_value,
+                                "projected": outcome.projected_value,
+                                "judged_at": outcome.judged_at_time,
+                                "message": outcome.message},
+                         batch_lot=batch.lot_number)
+            batch_refresh_qc_status(batch_id=batch.id)
+    except IntegrityError:
+        return Evaluation.objects.get(result_id=result_id)
+    return evaluation
+
+
+def batch_refresh_qc_status(*, batch_id: int) -> Batch:
+    """Recount the batch's criteria from its current results (derived, so safe to repeat)."""
+    with transaction.atomic():
+        batch = Batch.objects.select_for_update().select_related("specification").get(
+            pk=batch_id)
+        statuses = criterion_statuses(batch=batch)
+        verdicts = [s.verdict for s in statuses]
+        if "fail" in verdicts:
+            qc_status = QcStatus.FAILING
+        elif "invalid" in verdicts:
+            qc_status = QcStatus.INVALID
+        elif verdicts and all(v == "pass" for v in verdicts):
+            qc_status = QcStatus.PASSING
+        else:
+            qc_status = QcStatus.PENDING
+        passed = verdicts.count("pass")
+        changed = (batch.qc_status, batch.criteria_passed, batch.criteria_total) != (
+            qc_status, passed, len(verdicts))
+        if changed:
+            batch.qc_status, batch.criteria_passed = qc_status, passed
+            batch.criteria_total = len(verdicts)
+            batch.save(update_fields=["qc_status", "criteria_passed", "criteria_total"])
+    return batch

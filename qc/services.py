@@ -1,0 +1,95 @@
+"""Writes to master data: specifications and their approval."""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from .audit import audit_record
+from .errors import RuleViolation
+from .models import Criterion, Product, Specification, SpecificationStatus, TestMethod
+from .roles import Role, has_role
+from .signatures import check_signer, signature_apply
+
+CRITERION_FIELDS = (
+    "position", "test_code", "name", "unit", "lower_limit", "lower_inclusive", "upper_limit",
+    "upper_inclusive", "text_requirement", "judged_at", "quantity", "impurity_nuclide",
+    "release_before_result", "validity", "validity_nuclide", "validity_value",
+)
+
+
+def specification_record(specification: Specification) -> dict[str, Any]:
+    """The canonical content of a specification version, as signed at approval."""
+    return {
+        "product": specification.product.code,
+        "version": specification.version,
+        "criteria": [
+            {**{f: getattr(c, f) for f in CRITERION_FIELDS},
+             "method": c.method.code if c.method else None}
+            for c in specification.criteria.select_related("method").order_by("position", "id")
+        ],
+    }
+
+
+def specification_create_draft(*, actor, product: Product, criteria: Iterable[dict[str, Any]],
+                               change_reason: str = "") -> Specification:
+    """A new draft version; `criteria` are dicts of Criterion fields, `method` a method code."""
+    with transaction.atomic():
+        last = (Specification.objects.select_for_update().filter(product=product)
+                .order_by("-version").first())
+        spec = Specification.objects.create(
+            product=product, version=(last.version + 1) if last else 1,
+            change_reason=change_reason)
+        for position, row in enumerate(criteria, start=1):
+            row = dict(row)
+            method_code = row.pop("method", None)
+            method = TestMethod.objects.get(code=method_code) if method_code else None
+            row.setdefault("position", position)
+            Criterion.objects.create(specification=spec, method=method, **row)
+        audit_record(actor=actor, action="specification.draft", obj=spec,
+                     after=specification_record(spec), reason=change_reason)
+    return spec
+
+
+def specification_approve(*, actor, password: str, specification: Specification,
+                          effective_from: datetime | None = None, comment: str = ""
+                          ) -> Specification:
+    """Approve a draft by e-signature; the previous approved version is retired."""
+    if not (has_role(actor, Role.QP) or has_role(actor, Role.REVIEWER)):
+        raise RuleViolation("Only QA or a Qualified Person approves a specification.",
+                            code="forbidden")
+    check_signer(user=actor, password=password)
+    effective_from = effective_from or timezone.now()
+    with transaction.atomic():
+        spec = Specification.objects.select_for_update().get(pk=specification.pk)
+        if spec.status != SpecificationStatus.DRAFT:
+            raise RuleViolation(f"Version {spec.version} is {spec.status}; only a draft can be "
+                                "approved.", code="invalid_state")
+        if not spec.criteria.exists():
+            raise RuleViolation("A specification without criteria cannot be approved.",
+                                code="invalid_state")
+        record = specification_record(spec)
+        signature = signature_apply(user=actor, meaning="approved",
+                                    object_type="qc.specification", object_id=spec.pk,
+                                    record=record, comment=comment)
+        retired = list(Specification.objects.select_for_update().filter(
+            product=spec.product, status=SpecificationStatus.APPROVED))
+        for old in retired:
+            old.status = SpecificationStatus.RETIRED
+            old.save(update_fields=["status"])
+            audit_record(actor=actor, action="specification.retire", obj=old,
+                         before={"status": "approved"}, after={"status": "retired"},
+                         reason=f"superseded by version {spec.version}")
+        spec.status = SpecificationStatus.APPROVED
+        spec.effective_from = effective_from
+        spec.approved_at = signature.signed_at
+        spec.approved_by = actor
+        spec.save(update_fields=["status", "effective_from", "approved_at", "approved_by"])
+        audit_record(actor=actor, action="specification.approve", obj=spec,
+                     before={"status": "draft"},
+                     after={"status": "approved", "effective_from": effective_from,
+                            "signature_id": signature.pk, "record_sha256":
+                            signature.record_sha256}, reason=comment)
+    return spec

@@ -1,0 +1,110 @@
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from batches import services
+from batches.models import Batch, BatchStatus
+from qc.models import AuditEvent
+from tests.factories import make_elution, make_source_lot
+
+pytestmark = pytest.mark.django_db
+
+
+def register(product, operator, **overrides):
+    eos = overrides.pop("eos", None)
+    fields = {
+        "actor": operator, "lot_number": "AC-T-001", "product": product,
+        "source_lot": make_source_lot(), "eos": eos,
+        "calibration_time": eos + timedelta(hours=1) if eos else None,
+        "activity_bq": 8e6, "volume_ml": 4.0,
+    }
+    fields.update(overrides)
+    return services.batch_register(**fields)
+
+
+def test_a_registered_batch_takes_the_specification_in_force_and_leaves_an_audit_event(
+        products, operator, now):
+    batch = register(products["ac225-psma-it"], operator, eos=now)
+    assert batch.status == BatchStatus.REGISTERED
+    assert batch.specification.version == 1
+    assert batch.criteria_total == batch.specification.criteria.count() == 11
+    event = AuditEvent.objects.get(action="batch.register")
+    assert event.batch_lot == "AC-T-001"
+    assert event.actor == operator
+    assert event.after["activity_bq"] == 8e6
+
+
+def test_it_computes_expiry_and_decay_table_on_commit(products, operator, now, committed):
+    with committed():
+        batch = register(products["ac225-psma-it"], operator, eos=now)
+    batch.refresh_from_db()
+    assert batch.expiry == now + timedelta(hours=3)
+    assert "shelf life" in batch.expiry_reason
+    assert "Ac-225" in batch.decay_table["activities_Bq"]
+
+
+def test_it_refuses_a_duplicate_lot_number(products, operator, now):
+    register(products["ac225-psma-it"], operator, eos=now)
+    with pytest.raises(ValidationError) as refused:
+        register(products["ac225-psma-it"], operator, eos=now)
+    assert "already registered" in refused.value.message_dict["lot_number"][0]
+    assert Batch.objects.count() == 1
+
+
+@pytest.mark.parametrize("field", ["activity_bq", "volume_ml"])
+@pytest.mark.parametrize("value", [0, -5.0, float("nan")])
+def test_it_refuses_zero_negative_or_nan_activity_and_volume(products, operator, now, field,
+                                                             value):
+    with pytest.raises(ValidationError) as refused:
+        register(products["ac225-psma-it"], operator, eos=now, **{field: value})
+    assert "positive number" in refused.value.message_dict[field][0]
+    assert not Batch.objects.exists()
+    assert not AuditEvent.objects.filter(action="batch.register").exists()
+
+
+def test_it_refuses_naive_times(products, operator, now):
+    naive = now.replace(tzinfo=None)
+    with pytest.raises(ValidationError) as refused:
+        register(products["ac225-psma-it"], operator, eos=naive,
+                 calibration_time=naive + timedelta(hours=1))
+    assert "no time zone" in refused.value.message_dict["eos"][0]
+
+
+def test_it_refuses_a_calibration_time_before_eos(products, operator, now):
+    with pytest.raises(ValidationError) as refused:
+        register(products["ac225-psma-it"], operator, eos=now,
+                 calibration_time=now - timedelta(minutes=1))
+    assert "before the end of synthesis" in refused.value.message_dict["calibration_time"][0]
+
+
+def test_it_refuses_a_generator_product_made_from_a_225ac_lot(products, operator, now):
+    with pytest.raises(ValidationError) as refused:
+        register(products["pb212-dotamtate"], operator, eos=now)
+    assert "generator elution" in refused.value.message_dict["source"][0]
+
+
+def test_it_refuses_an_elution_of_the_wrong_nuclide(products, operator, now):
+    elution = make_elution("ac225_bi213", eluted_at=now - timedelta(minutes=20))
+    with pytest.raises(ValidationError) as refused:
+        register(products["pb212-dotamtate"], operator, eos=now, source_lot=None,
+                 elution=elution)
+    assert "gives Bi-213" in refused.value.message_dict["source"][0]
+
+
+def test_it_refuses_a_product_without_an_approved_specification_at_eos(products, operator, now):
+    with pytest.raises(ValidationError) as refused:
+        register(products["ac225-psma-it"], operator, eos=now - timedelta(days=60))
+    assert "no approved specification" in refused.value.message_dict["product"][0]
+
+
+def test_the_database_itself_refuses_a_batch_with_calibration_before_eos(ac225_batch):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Batch.objects.filter(pk=ac225_batch.pk).update(
+            calibration_time=ac225_batch.eos - timedelta(hours=1))
+
+
+def test_the_database_itself_refuses_zero_activity(ac225_batch):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Batch.objects.filter(pk=ac225_batch.pk).update(activity_bq=0)

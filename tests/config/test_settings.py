@@ -1,0 +1,55 @@
+"""Startup refuses bad configuration with a message naming the variable."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_django(**env) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("DEBUG", "SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL")}
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); "
+         "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"],
+        cwd=ROOT, env={**base, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True, text=True, timeout=60)
+
+
+def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off():
+    run = start_django(DEBUG="false")
+    assert run.returncode != 0
+    assert "SECRET_KEY is not set" in run.stderr
+
+
+def test_it_names_the_variable_when_debug_is_not_a_boolean():
+    run = start_django(DEBUG="maybe", SECRET_KEY="x" * 40)
+    assert run.returncode != 0
+    assert "DEBUG='maybe' is not a boolean" in run.stderr
+
+
+def test_it_names_the_variable_when_the_database_url_is_malformed():
+    run = start_django(SECRET_KEY="x" * 40, DATABASE_URL="nonsense://what")
+    assert run.returncode != 0
+    assert "DATABASE_URL='nonsense://what' is not a database URL" in run.stderr
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("TIME_ZONE", "Mars/Olympus", "TIME_ZONE='Mars/Olympus' is not a known time zone"),
+    ("CERTIFICATE_PAPER", "A3", "CERTIFICATE_PAPER='A3' must be one of: A4, Letter"),
+    ("SESSION_IDLE_TIMEOUT_S", "soon", "SESSION_IDLE_TIMEOUT_S='soon' is not a whole number"),
+])
+def test_it_refuses_other_bad_values_with_their_names(name, value, message):
+    run = start_django(SECRET_KEY="x" * 40, **{name: value})
+    assert run.returncode != 0
+    assert message in run.stderr
+
+
+def test_it_starts_on_the_embedded_sqlite_default_in_debug(tmp_path):
+    run = start_django(DEBUG="true", ALPHARELEASE_VAR_DIR=str(tmp_path))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "django.db.backends.sqlite3"

@@ -1,0 +1,93 @@
+import pytest
+from django.db import connection, transaction
+
+from qc.append_only import AppendOnlyError
+from qc.audit import audit_record, verify_chain
+from qc.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def write_events(actor, n=3):
+    with transaction.atomic():
+        return [audit_record(actor=actor, action="test.event", object_type="test",
+                             object_id=i, after={"i": i}) for i in range(n)]
+
+
+def test_each_event_links_to_the_hash_of_the_one_before(analyst):
+    first, second, third = write_events(analyst)
+    assert second.prev_hash == first.hash
+    assert third.prev_hash == second.hash
+    assert verify_chain().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_cannot_be_written_outside_a_transaction(analyst):
+    with pytest.raises(RuntimeError, match="inside the transaction"):
+        audit_record(actor=analyst, action="test.event", object_type="t", object_id=1)
+
+
+def test_the_model_refuses_to_update_or_delete_an_event(analyst):
+    event = write_events(analyst, 1)[0]
+    event.reason = "rewritten"
+    with pytest.raises(AppendOnlyError):
+        event.save()
+    with pytest.raises(AppendOnlyError):
+        event.delete()
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.filter(pk=event.pk).update(reason="x")
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.all().delete()
+
+
+def _raw(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def tamper(sql, params):
+    """Change the table behind the application's back; on PostgreSQL that first takes
+    switching off the append-only trigger, as a database superuser could."""
+    if connection.vendor != "postgresql":
+        _raw(sql, params)
+        return
+    _raw("ALTER TABLE qc_auditevent DISABLE TRIGGER qc_auditevent_append_only", [])
+    try:
+        _raw(sql, params)
+    finally:
+        _raw("ALTER TABLE qc_auditevent ENABLE TRIGGER qc_auditevent_append_only", [])
+
+
+def test_an_event_changed_with_raw_sql_is_detected(analyst):
+    events = write_events(analyst)
+    tamper("UPDATE qc_auditevent SET reason = %s WHERE id = %s", ["tampered", events[1].id])
+    report = verify_chain()
+    assert not report.ok
+    assert report.broken_event_id == events[1].id
+    assert "no longer matches its hash" in report.problem
+
+
+def test_an_event_deleted_with_raw_sql_is_detected(analyst):
+    events = write_events(analyst)
+    tamper("DELETE FROM qc_auditevent WHERE id = %s", [events[1].id])
+    report = verify_chain()
+    assert report.broken_event_id == events[2].id
+    assert "link to the previous event is broken" in report.problem
+
+
+def test_the_last_event_deleted_with_raw_sql_is_detected(analyst):
+    events = write_events(analyst)
+    tamper("DELETE FROM qc_auditevent WHERE id = %s", [events[-1].id])
+    assert "were deleted" in verify_chain().problem
+
+
+@pytest.mark.services  # the trigger exists on PostgreSQL, which the services run uses
+@pytest.mark.parametrize("sql", ["UPDATE qc_auditevent SET reason = 'x' WHERE id = %s",
+                                 "DELETE FROM qc_auditevent WHERE id = %s"])
+def test_postgresql_refuses_raw_update_and_delete_of_an_event(analyst, sql):
+    from django.db import DatabaseError
+
+    assert connection.vendor == "postgresql"
+    event = write_events(analyst, 1)[0]
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        _raw(sql, [event.id])
