@@ -245,3 +245,60 @@ class ResultInvalidation(AppendOnlyModel):
     cause = models.TextField()
     signature = models.ForeignKey("qc.Signature", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a POST with an Idempotency-Key, replayed on a retry."""
+
+    principal = models.CharField(max_length=80, help_text="User or API key that sent it.")
+    key = models.CharField(max_length=200)
+    request_sha256 = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["principal", "key"], name="idempotency_key_unique"),
+        ]
+
+
+class CertificateStatus(models.TextChoices):
+    PENDING = "pending", "Being issued"
+    ISSUED = "issued", "Issued (current)"
+    SUPERSEDED = "superseded", "Superseded"
+    FAILED = "failed", "Issuing failed"
+
+
+class Certificate(models.Model):
+    """One version of a batch's signed release certificate. Files are never overwritten:
+    a re-issue is a new version and the earlier one is marked superseded."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="certificates")
+    version = models.PositiveSmallIntegerField()
+    document_id = models.CharField(max_length=60, unique=True)
+    disposition = models.CharField(max_length=24, choices=BatchStatus.choices)
+    signature = models.ForeignKey("qc.Signature", on_delete=models.PROTECT, related_name="+",
+                                  help_text="The QP signature that triggered this version.")
+    status = models.CharField(max_length=12, choices=CertificateStatus.choices,
+                              default=CertificateStatus.PENDING)
+    pdf = models.FileField(upload_to="certificates/", blank=True)
+    content_sha256 = models.CharField(max_length=64, blank=True,
+                                      help_text="SHA-256 of the unsigned PDF content.")
+    signed_sha256 = models.CharField(max_length=64, blank=True, db_index=True,
+                                     help_text="SHA-256 of the signed file as issued.")
+    error = models.TextField(blank=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    issued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["batch", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "version"], name="certificate_version_unique"),
+            models.UniqueConstraint(fields=["signature"], name="one_certificate_per_signature"),
+            models.UniqueConstraint(fields=["batch"], condition=Q(status="issued"),
+                                    name="one_current_certificate_per_batch"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} v{self.version} ({self.status})"

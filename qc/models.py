@@ -283,3 +283,34 @@ class SigningLock(models.Model):
     )
     failures = models.PositiveSmallIntegerField(default=0, validators=[MinValueValidator(0)])
     locked = models.BooleanField(default=False)
+
+
+class InstrumentApiKey(models.Model):
+    """An instrument's API key: shown once, stored as a SHA-256 hash, bound to one instrument
+    and to the test codes it may report."""
+
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="api_keys")
+    prefix = models.CharField(max_length=12, unique=True,
+                              help_text="First characters of the key, to identify it in logs.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    test_codes = models.JSONField(default=list, blank=True,
+                                  help_text="Test codes the instrument may report; empty = none.")
+    can_register_batches = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["instrument", "-created_at"]
+        verbose_name = "instrument API key"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.instrument.serial})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
