@@ -288,6 +288,9 @@ class Certificate(models.Model):
     signed_sha256 = models.CharField(max_length=64, blank=True, db_index=True,
                                      help_text="SHA-256 of the signed file as issued.")
     error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker claimed the rendering (stale claims "
+        "are taken over, so a lost worker cannot block the certificate).")
     requested_at = models.DateTimeField(auto_now_add=True)
     issued_at = models.DateTimeField(null=True, blank=True)
 

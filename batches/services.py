@@ -330,8 +330,11 @@ def batch_compute_physics(*, batch_id: int) -> Batch:
     constraint = compute_expiry(eos=batch.eos, shelf_life=batch.product.shelf_life, rules=rules,
                                 batch=_batch_times(batch), impurity_ratio_at_ref=ratios,
                                 engine=engine)
-    table = decay_table(product_nuclide=batch.product.nuclide, activity_bq=batch.activity_bq,
-                        reference_time=batch.calibration_time,
+    # The product is pure at EOS (daughters were separated); the table starts there.
+    eos_activity = batch.activity_bq * engine.decay_factor(
+        batch.product.nuclide, -(batch.calibration_time - batch.eos).total_seconds())
+    table = decay_table(product_nuclide=batch.product.nuclide, activity_bq=eos_activity,
+                        reference_time=batch.eos,
                         until=max(constraint.expiry, batch.calibration_time), step=None,
                         engine=engine)
     with transaction.atomic():

@@ -29,3 +29,10 @@ def sweep_unevaluated() -> int:
     for result_id in pending:
         evaluate_result.delay(result_id)
     return len(pending)
+
+
+@shared_task(name="batches.tasks.issue_certificate", **RETRY)
+def issue_certificate(certificate_id: int) -> str:
+    from .certificates import certificate_issue
+
+    return certificate_issue(certificate_id=certificate_id).status

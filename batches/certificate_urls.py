@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import certificate_views as views
+
+web_urlpatterns = [
+    path("verify/", views.certificate_verify_page, name="certificate-verify"),
+    path("batches/<str:lot_number>/certificates/<int:version>.pdf", views.certificate_download,
+         name="certificate-download"),
+]
+
+api_urlpatterns = [
+    path("batches/<str:lot_number>/certificate/", views.CertificateApiView.as_view(),
+         name="api-certificate"),
+    path("batches/<str:lot_number>/certificates/<int:version>/",
+         views.CertificateApiView.as_view(), name="api-certificate-version"),
+]
