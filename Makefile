@@ -29,6 +29,7 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEMO_ENV) $(BIN)/python manage.py create_signing_identity
 	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
 	@echo "Starting the demo site on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
 	$(DEMO_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
@@ -47,6 +48,12 @@ lint: $(STAMP)
 
 bench-decay: $(STAMP)
 	$(BIN)/python bench/bench_decay.py
+
+# Render + sign medians in process, then release latency through a real worker on
+# PostgreSQL and Redis (the local ones unless DATABASE_URL / CELERY_BROKER_URL are set).
+bench-release: $(STAMP)
+	$(BIN)/python bench/bench_certificate.py
+	$(BIN)/python bench/bench_release.py
 
 clean:
 	rm -rf $(VENV) var test-artifacts
