@@ -190,7 +190,7 @@ def certificate_retry(*, actor, certificate: Certificate) -> Certificate:
 
 
 def _fmt(value: float, unit: str) -> str:
-    from .pdf.render import format_activity
+    from qc.units import format_activity
 
     if unit in ("Bq", "Bq/mL"):
         return format_activity(value, unit)

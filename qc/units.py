@@ -2,7 +2,6 @@
 shares %, endotoxin EU/mL, pH dimensionless."""
 
 import math
-from functools import lru_cache
 
 ACTIVITY_UNITS = ("Bq", "kBq", "MBq", "GBq", "uCi", "mCi", "Ci")
 CONCENTRATION_UNITS = tuple(f"{u}/mL" for u in ACTIVITY_UNITS)
@@ -27,11 +26,10 @@ class UnitError(ValueError):
     pass
 
 
-@lru_cache(maxsize=1)
 def _registry():
-    import pint
+    from .physics.decay import unit_registry
 
-    return pint.UnitRegistry()
+    return unit_registry()
 
 
 def _normalise(unit: str) -> str:
@@ -75,3 +73,22 @@ def input_unit_for(canonical_limit_unit: str, quantity: str) -> str:
     if quantity == "activity_concentration":
         return "Bq/mL"
     return canonical_limit_unit
+
+
+_SI_PREFIXES = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"))
+
+
+def format_activity(bq: float, unit: str = "Bq", digits: int = 3) -> str:
+    """1.234e6 -> '1.23 MBq': three significant figures with an SI prefix. Below a
+    millibecquerel an activity is nothing a dose calibrator could see: shown as 0."""
+    if not math.isfinite(bq) or abs(bq) < 1e-3:
+        return f"{0 if math.isfinite(bq) else bq:g} {unit}"
+    factor, prefix = si_prefix(bq)
+    value = bq / factor
+    decimals = max(0, digits - 1 - int(math.floor(math.log10(abs(value)))))
+    return f"{value:.{decimals}f} {prefix}{unit}"
+
+
+def si_prefix(value: float) -> tuple[float, str]:
+    """(factor, prefix) that brings `value` between 1 and 1000, e.g. (1e6, "M")."""
+    return next(((f, p) for f, p in _SI_PREFIXES if abs(value) >= f), _SI_PREFIXES[-1])

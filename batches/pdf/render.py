@@ -40,6 +40,7 @@ from reportlab.platypus import (
 
 from batches.pdf import PAGE_MARGIN_BOTTOM, PAGE_MARGIN_TOP, PAGE_MARGIN_X, SIGNATURE_BOX
 from batches.pdf.fonts import register_fonts
+from qc.units import format_activity, si_prefix
 
 # ASCII85 on top of Flate only makes streams 25 % larger and costs time; PDF readers
 # have not needed 7-bit-clean files for decades. (reportlab-wide setting.)
@@ -137,23 +138,7 @@ class CertificateData:
 
 # ---------------------------------------------------------------- formatting
 
-_SI_PREFIXES = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"))
 _SUPERSCRIPT = str.maketrans("0123456789+-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻")
-
-
-def format_activity(bq: float, unit: str = "Bq", digits: int = 3) -> str:
-    """1.234e6 -> '1.23 MBq': three significant figures with an SI prefix."""
-    if bq == 0 or not math.isfinite(bq):
-        return f"{bq:g} {unit}"
-    factor, prefix = _si_prefix(bq)
-    value = bq / factor
-    decimals = max(0, digits - 1 - int(math.floor(math.log10(abs(value)))))
-    return f"{value:.{decimals}f} {prefix}{unit}"
-
-
-def _si_prefix(value: float) -> tuple[float, str]:
-    magnitude = abs(value)
-    return next(((f, p) for f, p in _SI_PREFIXES if magnitude >= f), _SI_PREFIXES[-1])
 
 
 def nuclide_label(name: str) -> str:
@@ -479,7 +464,7 @@ def _decay_chart(data: CertificateData, regular: str, zone: ZoneInfo, width: flo
         series = [[(x, a) for x, a in zip(xs, values, strict=True) if a >= y_min]
                   for values in decay.activities_bq.values()]
     else:
-        scale, prefix = _si_prefix(top)
+        scale, prefix = si_prefix(top)
         y_title = f"Activity ({prefix}Bq)"
         plot.yValueAxis.valueMin = 0
         plot.yValueAxis.valueMax = top / scale * 1.08
