@@ -5,6 +5,7 @@ says what it accepts when a value is wrong.
 """
 
 import os
+import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ImproperlyConfigured
@@ -84,3 +85,18 @@ def env_database(name: str, default: str) -> dict:
     if not config.get("ENGINE") or not config.get("NAME"):
         raise ImproperlyConfigured(f"{name}={raw!r} names no database.")
     return config
+
+
+_OVERRIDE = re.compile(r"^\s*[A-Za-z]{1,2}-?\d{1,3}m?\s*=\s*\d+(\.\d+)?\s*(s|min|h|d|y)\s*$")
+
+
+def env_half_life_overrides(name: str) -> str:
+    """Checked here so a typo stops startup; converted by the decay engine when first used."""
+    raw = env_str(name)
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        if not _OVERRIDE.match(item):
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} must look like NUCLIDE=HALF-LIFE with a unit of s, min, h, "
+                "d or y, e.g. Ac-225=9.920d; separate several with commas."
+            )
+    return raw

@@ -8,6 +8,7 @@ from .env import (
     env_bool,
     env_choice,
     env_database,
+    env_half_life_overrides,
     env_int,
     env_list,
     env_str,
@@ -151,7 +152,7 @@ SIGNING_TSA_URL = env_str("SIGNING_TSA_URL") or None
 
 # Nuclear data: ICRP-107 from radioactivedecay; a site may override half-lives,
 # e.g. "Ac-225=9.920d" (current evaluation). Certificates name the choice.
-DECAY_HALF_LIFE_OVERRIDES = env_str("DECAY_HALF_LIFE_OVERRIDES")
+DECAY_HALF_LIFE_OVERRIDES = env_half_life_overrides("DECAY_HALF_LIFE_OVERRIDES")
 
 RAW_DATA_MAX_BYTES = env_int("RAW_DATA_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 MEASURED_AT_CLOCK_SKEW_S = env_int("MEASURED_AT_CLOCK_SKEW_S", 120, minimum=0)
