@@ -23,12 +23,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib.metadata import version
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
 LN2 = math.log(2.0)
 DATASET_LABEL = "ICRP-107"
+DATASET = "icrp107_ame2020_nubase2020"  # the data folder inside the radioactivedecay package
 
 ACCEPTED_ACTIVITY_UNITS = "Bq, kBq, MBq, GBq, uCi/µCi, mCi, Ci"
 ACCEPTED_DURATION_FORMS = (
@@ -80,17 +82,30 @@ class _NuclearData:
     progeny: dict[str, tuple[tuple[str, float], ...]]
 
 
+_TIME_UNIT_S = {"ps": 1e-12, "ns": 1e-9, "μs": 1e-6, "us": 1e-6, "ms": 1e-3, "s": 1.0,
+                "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
 @cache
 def _nuclear_data() -> _NuclearData:
-    import radioactivedecay  # slow (>1 s): first use only
+    """The ICRP-107 data file that radioactivedecay ships, read with numpy alone.
 
-    data = radioactivedecay.DEFAULTDATA
-    constants = {
-        str(name): float(lam)
-        for name, lam in zip(data.nuclides, data.scipy_data.decay_consts, strict=True)
-    }
+    Importing radioactivedecay itself costs over a second (sympy, pandas, matplotlib);
+    reading its data file costs a few ms. The decay constants equal the package's own
+    (ln 2 over the half-life in seconds, its year being year_conv days); a test checks it.
+    """
+    from importlib.util import find_spec
+
+    locations = find_spec("radioactivedecay").submodule_search_locations
+    data = np.load(Path(locations[0]) / DATASET / "decay_data.npz", allow_pickle=True)
+    year_s = float(data["year_conv"]) * 86400.0
+    constants = {}
+    for name, (value, unit, _text) in zip(data["nuclides"], data["hldata"], strict=True):
+        half_life = float(value) * (year_s if unit == "y" else _TIME_UNIT_S[str(unit)])
+        constants[str(name)] = math.log(2) / half_life if math.isfinite(half_life) else 0.0
     progeny = {}
-    for name, daughters, fractions in zip(data.nuclides, data.progeny, data.bfs, strict=True):
+    for name, daughters, fractions in zip(data["nuclides"], data["progeny"], data["bfs"],
+                                          strict=True):
         progeny[str(name)] = tuple(
             (str(d), float(f))
             for d, f in zip(daughters, fractions, strict=True)

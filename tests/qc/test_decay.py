@@ -425,3 +425,15 @@ def test_durations_print_in_the_largest_readable_unit(seconds, text):
 def test_durations_print_exact_values_without_trailing_zeros_when_asked():
     assert format_duration(3 * HOUR, trim=True) == "3 h"
     assert math.isclose(parse_duration(format_duration(3 * HOUR, trim=True)), 3 * HOUR)
+
+
+def test_the_nuclear_data_read_from_the_file_equals_radioactivedecays_own():
+    import radioactivedecay
+
+    from qc.physics.decay import _nuclear_data
+
+    ours = _nuclear_data().decay_constants
+    theirs = dict(zip(radioactivedecay.DEFAULTDATA.nuclides,
+                      radioactivedecay.DEFAULTDATA.scipy_data.decay_consts, strict=True))
+    assert ours.keys() == theirs.keys()
+    assert all(ours[name] == float(theirs[name]) for name in theirs)
