@@ -208,7 +208,8 @@ def _result_texts(status) -> tuple[str, str | None]:
         return result.value_text, None
     measured = _fmt(result.value, result.unit)
     evaluation = getattr(result, "evaluation", None)
-    if evaluation is None or evaluation.projected_value is None or criterion.judged_at == "measured":
+    if (evaluation is None or evaluation.projected_value is None
+            or criterion.judged_at == "measured"):
         return measured, None
     return measured, _fmt(evaluation.projected_value, criterion.unit)
 

@@ -45,7 +45,8 @@ class Elution(models.Model):
     class Meta:
         ordering = ["-eluted_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(activity_bq__gt=0), name="elution_activity_positive"),
+            models.CheckConstraint(condition=Q(activity_bq__gt=0),
+                                   name="elution_activity_positive"),
         ]
 
     def __str__(self) -> str:
@@ -174,6 +175,9 @@ class RawDataFile(models.Model):
     original_name = models.CharField(max_length=255, blank=True)
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self) -> str:
+        return f"{self.original_name or 'raw data'} ({self.sha256[:12]})"
+
 
 class Result(AppendOnlyModel):
     """A measured result. Never updated or deleted: a correction supersedes it."""
@@ -261,6 +265,9 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["principal", "key"], name="idempotency_key_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.principal}: {self.key}"
 
 
 class CertificateStatus(models.TextChoices):

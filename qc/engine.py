@@ -5,7 +5,6 @@ from functools import lru_cache
 from django.conf import settings
 
 
-
 @lru_cache(maxsize=4)
 def _engine_for(raw_overrides: str):
     from .physics.decay import get_engine, parse_duration

@@ -241,6 +241,9 @@ class AuditChainHead(models.Model):
     last_hash = models.CharField(max_length=64)
     count = models.PositiveBigIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.count} events, last {self.last_hash[:12]}"
+
 
 class Meaning(models.TextChoices):
     AUTHORED = "authored", "Authored"
@@ -283,6 +286,9 @@ class SigningLock(models.Model):
     )
     failures = models.PositiveSmallIntegerField(default=0, validators=[MinValueValidator(0)])
     locked = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.failures} failures{' (locked)' if self.locked else ''}"
 
 
 class InstrumentApiKey(models.Model):

@@ -62,7 +62,8 @@ def check_physical_range(value: float, canonical: str) -> None:
     low, high = PHYSICAL_RANGE.get(canonical, (-math.inf, math.inf))
     if not low <= value <= high:
         shown = f"{low:g} to {high:g}" if math.isfinite(high) else f"at least {low:g}"
-        raise UnitError(f"{value:g} {canonical} is outside the physical range ({shown} {canonical})")
+        raise UnitError(
+            f"{value:g} {canonical} is outside the physical range ({shown} {canonical})")
 
 
 def input_unit_for(canonical_limit_unit: str, quantity: str) -> str:

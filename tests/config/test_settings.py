@@ -42,7 +42,8 @@ def test_it_names_the_variable_when_the_database_url_is_malformed():
     ("TIME_ZONE", "Mars/Olympus", "TIME_ZONE='Mars/Olympus' is not a known time zone"),
     ("CERTIFICATE_PAPER", "A3", "CERTIFICATE_PAPER='A3' must be one of: A4, Letter"),
     ("SESSION_IDLE_TIMEOUT_S", "soon", "SESSION_IDLE_TIMEOUT_S='soon' is not a whole number"),
-    ("DECAY_HALF_LIFE_OVERRIDES", "Ac-225:9.9", "DECAY_HALF_LIFE_OVERRIDES: 'Ac-225:9.9' must look"),
+    ("DECAY_HALF_LIFE_OVERRIDES", "Ac-225:9.9",
+     "DECAY_HALF_LIFE_OVERRIDES: 'Ac-225:9.9' must look"),
 ])
 def test_it_refuses_other_bad_values_with_their_names(name, value, message):
     run = start_django(SECRET_KEY="x" * 40, **{name: value})
