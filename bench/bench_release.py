@@ -55,9 +55,9 @@ def main() -> None:
     from batches.disposition import batch_release, batch_review
     from batches.models import Certificate, CertificateStatus
     from config.celery import app
+    from qc.roles import Role
     from tests.conftest import PASSWORD, _persona
     from tests.factories import make_ac225_batch, make_products, record_release_required_results
-    from qc.roles import Role
 
     operator = _persona("olga", "Olga Operator", Role.OPERATOR)
     analyst = _persona("ana", "Ana Lyst", Role.ANALYST)
