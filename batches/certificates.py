@@ -353,3 +353,13 @@ def certificate_verify(pdf_bytes: bytes) -> CertificateCheck:
         summary = f"GENUINE but SUPERSEDED: {certificate.document_id} is no longer current."
     return CertificateCheck(genuine=genuine, summary=summary, details=tuple(details),
                             certificate=certificate, current=current)
+
+
+def warm_up() -> None:
+    """Register the fonts and load the signing key at worker start, so that the first
+    release after a restart is as fast as the others."""
+    from .pdf.fonts import register_fonts
+
+    register_fonts()
+    if signing_paths()[0].exists() and settings.SIGNING_P12_PASSPHRASE:
+        site_signer()

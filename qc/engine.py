@@ -18,3 +18,11 @@ def _engine_for(raw_overrides: str):
 
 def site_engine():
     return _engine_for(settings.DECAY_HALF_LIFE_OVERRIDES)
+
+
+def warm_up(nuclides=("Ac-225", "Pb-212", "Bi-213", "Ra-224", "Ac-227")) -> None:
+    """Load the nuclear data and build the product chains before the first request or task
+    needs them (called at worker start)."""
+    engine = site_engine()
+    for nuclide in nuclides:
+        engine.project({nuclide: 1.0}, [0.0, 1.0])
