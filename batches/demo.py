@@ -215,3 +215,109 @@ def demo_instrument_serials() -> list[str]:
 
 
 __all__ = ["seed", "demo_logins", "demo_instrument_serials"]
+
+
+# --- dispositions (GMP engineer) ------------------------------------------------------------
+
+
+def _demo_record(analyst, batch, code, at, value=None, unit="", text="", **method_times):
+    """Record and judge a result at once: seed() runs in one transaction, so the evaluation
+    it schedules on commit would come too late for the signatures below (it then finds the
+    evaluation made here and leaves it)."""
+    kind = {"rcp": InstrumentKind.RADIO_TLC, "activity": InstrumentKind.DOSE_CALIBRATOR,
+            "activity-conc": InstrumentKind.DOSE_CALIBRATOR,
+            "endotoxin": InstrumentKind.ENDOTOXIN_READER, "ph": InstrumentKind.PH_METER,
+            "identity": InstrumentKind.HPGE, "vector-integrity": InstrumentKind.HPLC}.get(code)
+    result = services.result_record(
+        actor=analyst, batch=batch, criterion=batch.specification.criteria.get(test_code=code),
+        measured_at=at, value=value, unit=unit, value_text=text, method_times=method_times,
+        instrument=Instrument.objects.filter(kind=kind).first() if kind else None)
+    services.result_evaluate(result_id=result.id)
+    return result
+
+
+def seed_dispositions(users, *, now: datetime | None = None) -> dict[str, list[Batch]]:
+    """Demo batches taken through QA review and the QP's signatures, by the services and
+    with the demo users' passwords. Idempotent: lots that exist are left as they are.
+
+    A fully released batch cannot be made honestly at seeding time: full release needs
+    every criterion passed, and the may-release-before-result tests (sterility: 14 days;
+    Ra-224 recount: 72 h after EOS; Ac-225 recount: 7.6 h after EOS) only give results
+    after the batch has expired, so a full release always closes a conditional release
+    signed days earlier, and signatures carry the server's time."""
+    from . import disposition
+
+    now = now or timezone.now()
+    if Batch.objects.filter(lot_number__in=["AC225-2611-001", "PB212-2611-003",
+                                            "BI213-2611-013"]).exists():
+        return {}
+    products = {p.code: p for p in Product.objects.all()}
+    src = _sources(now)
+    operator, analyst, reviewer, qp = (users[k] for k in ("operator", "analyst", "reviewer",
+                                                         "qp"))
+
+    def register(lot, product, eos, calibration_after, activity_bq, volume_ml, **source):
+        batch = services.batch_register(
+            actor=operator, lot_number=lot, product=products[product], eos=eos,
+            calibration_time=eos + calibration_after, activity_bq=activity_bq,
+            volume_ml=volume_ml, **source)
+        services.batch_compute_physics(batch_id=batch.id)
+        for result in batch.results.filter(evaluation__isnull=True):  # the lot's Ac-227 share
+            services.result_evaluate(result_id=result.id)
+        return batch
+
+    def reading(nuclide, batch, at, share):
+        return _activity_measured(nuclide, batch.activity_bq, batch.calibration_time, at, share)
+
+    # 225Ac, made two hours ago: every release-required test passed, reviewed by QA and
+    # released by the QP before the sterility result (certificate lists it as pending).
+    eos = now - timedelta(hours=2)
+    ac = register("AC225-2611-001", "ac225-psma-it", eos, timedelta(hours=1), 8.0e6, 4.0,
+                  source_lot=src["lot"])
+    _demo_record(analyst, ac, "appearance", eos + timedelta(minutes=5), text="conforms")
+    _demo_record(analyst, ac, "filter-integrity", eos + timedelta(minutes=12), text="pass")
+    activity_at = eos + timedelta(minutes=15)
+    _demo_record(analyst, ac, "activity", activity_at,
+                 reading("Ac-225", ac, activity_at, 0.99) / 1e6, "MBq")
+    _demo_record(analyst, ac, "activity-conc", activity_at,
+                 reading("Ac-225", ac, activity_at, 0.99) / ac.volume_ml / 1e6, "MBq/mL")
+    _demo_record(analyst, ac, "ph", eos + timedelta(minutes=9), 7.0, "pH")
+    _demo_record(analyst, ac, "vector-integrity", eos + timedelta(minutes=30), 98.1, "%")
+    _demo_record(analyst, ac, "endotoxin", eos + timedelta(minutes=40), 0.8, "EU/mL")
+    developed = eos + timedelta(minutes=8)
+    _demo_record(analyst, ac, "rcp", developed + timedelta(minutes=40), 97.2, "%",
+                 developed_at=developed)
+    _demo_record(analyst, ac, "identity", eos + timedelta(minutes=50), text="present")
+    disposition.batch_review(actor=reviewer, password=_password("reviewer"), batch=ac,
+                             comment="Batch record and QC results reviewed; no deviations.")
+    disposition.batch_release_conditionally(
+        actor=qp, password=_password("qp"), batch=ac,
+        comment="Released for today's patients; sterility result to follow.")
+
+    # 212Pb, made this morning: released before the Ra-224 recount and sterility.
+    eos = now - timedelta(hours=6)
+    pb = register("PB212-2611-003", "pb212-dotamtate", eos, timedelta(hours=1), 3.0e8, 5.0,
+                  elution=_elution(src["pb_gen"], eos - timedelta(minutes=45), 4.0e8))
+    _demo_record(analyst, pb, "filter-integrity", eos + timedelta(minutes=10), text="pass")
+    activity_at = eos + timedelta(minutes=15)
+    _demo_record(analyst, pb, "activity", activity_at,
+                 reading("Pb-212", pb, activity_at, 1.01) / 1e6, "MBq")
+    _demo_record(analyst, pb, "ph", eos + timedelta(minutes=18), 6.9, "pH")
+    _demo_record(analyst, pb, "identity", eos + timedelta(minutes=20), text="present")
+    _demo_record(analyst, pb, "rcp", eos + timedelta(minutes=25), 98.0, "%")
+    _demo_record(analyst, pb, "endotoxin", eos + timedelta(minutes=40), 0.9, "EU/mL")
+    disposition.batch_review(actor=reviewer, password=_password("reviewer"), batch=pb)
+    disposition.batch_release_conditionally(actor=qp, password=_password("qp"), batch=pb)
+
+    # 213Bi, eluted 25 minutes ago for a patient: reviewed, waiting for the QP's decision.
+    eos = now - timedelta(minutes=25)
+    bi = register("BI213-2611-013", "bi213-dotatoc", eos, timedelta(minutes=20), 1.1e9, 3.0,
+                  elution=_elution(src["bi_gen"], eos - timedelta(minutes=12), 1.5e9))
+    activity_at = eos + timedelta(minutes=3)
+    _demo_record(analyst, bi, "activity", activity_at,
+                 reading("Bi-213", bi, activity_at, 1.0) / 1e6, "MBq")
+    _demo_record(analyst, bi, "identity", eos + timedelta(minutes=4), text="present")
+    _demo_record(analyst, bi, "ph", eos + timedelta(minutes=5), 7.2, "pH")
+    _demo_record(analyst, bi, "rcp", eos + timedelta(minutes=6), 98.6, "%")
+    disposition.batch_review(actor=reviewer, password=_password("reviewer"), batch=bi)
+    return {"conditionally_released": [ac, pb], "reviewed": [bi]}

@@ -13,6 +13,7 @@ from qc.audit import audit_record
 from qc.engine import site_engine
 from qc.errors import RuleViolation
 from qc.models import Criterion, Instrument
+from qc.roles import Role, has_role
 from qc.rules import rule_for
 from qc.units import UnitError, check_physical_range, input_unit_for, to_canonical
 
@@ -199,6 +200,23 @@ def _check_instrument(instrument: Instrument | None, measured_at: datetime) -> N
                             "recalibrate it and measure again.", code="instrument_unusable")
 
 
+def _check_recorder(*, actor, batch: Batch, supersedes: Result | None, channel: str) -> None:
+    """Results are a QC analyst's (or an instrument's, whose key scopes what it may post).
+    Once a batch is released, rejected or flagged, its record is closed: only QA records a
+    correction there, as a superseding result with a reason (a failing correction on a
+    released batch then flags it as post-release OOS)."""
+    if batch.status not in RESULT_ACCEPTING_STATUSES:
+        if supersedes is None or not has_role(actor, Role.REVIEWER):
+            raise RuleViolation(
+                f"Lot {batch.lot_number} is {batch.get_status_display().lower()}: new results "
+                "are refused. A correction of a recorded result goes through QA: a QA reviewer "
+                "records it as a superseding result with a reason.", code="batch_closed")
+        return
+    if channel == Channel.WEB and not has_role(actor, Role.ANALYST):
+        raise RuleViolation("Only a QC analyst records results and their corrections.",
+                            code="forbidden")
+
+
 def result_record(
     *,
     actor,
@@ -245,11 +263,7 @@ def result_record(
 
     with transaction.atomic():
         locked = Batch.objects.select_for_update().get(pk=batch.pk)
-        if locked.status not in RESULT_ACCEPTING_STATUSES:
-            raise RuleViolation(
-                f"Lot {locked.lot_number} is {locked.get_status_display().lower()}: new results "
-                "are refused. A correction goes through QA as a superseding result with a "
-                "reason.", code="batch_closed")
+        _check_recorder(actor=actor, batch=locked, supersedes=supersedes, channel=channel)
         if locked.expiry and measured_at > locked.expiry and locked.status in (
                 BatchStatus.REGISTERED, BatchStatus.IN_QC):
             raise RuleViolation(f"Lot {locked.lot_number} expired at {locked.expiry.isoformat()}; "
@@ -382,6 +396,11 @@ def result_evaluate(*, result_id: int) -> Evaluation:
                                 "message": outcome.message},
                          batch_lot=batch.lot_number)
             batch_refresh_qc_status(batch_id=batch.id)
+            if evaluation.verdict == "fail":
+                from .disposition import batch_flag_post_release_oos
+
+                # In this transaction, so that a failure after release is never left unflagged.
+                batch_flag_post_release_oos(batch_id=batch.id, result_id=result.id)
     except IntegrityError:
         return Evaluation.objects.get(result_id=result_id)
     return evaluation

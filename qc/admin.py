@@ -84,3 +84,69 @@ class AuditEventAdmin(ReadOnlyAdmin):
 @admin.register(Signature)
 class SignatureAdmin(ReadOnlyAdmin):
     list_display = ("signed_at", "printed_name", "meaning", "object_type", "object_id")
+
+
+# --- users: signing unlock, and role changes in the audit trail --------------------------
+
+from django.contrib import messages  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.admin import UserAdmin  # noqa: E402
+from django.db import transaction  # noqa: E402
+
+from .audit import audit_record  # noqa: E402
+from .roles import role_names  # noqa: E402
+from .signatures import signing_is_locked, signing_unlock  # noqa: E402
+
+User = get_user_model()
+
+
+def _account(user) -> dict:
+    return {"username": user.get_username(), "name": user.get_full_name(),
+            "email": user.email, "is_active": user.is_active, "is_staff": user.is_staff,
+            "is_superuser": user.is_superuser,
+            "roles": sorted(user.groups.values_list("name", flat=True)) if user.pk else []}
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class SiteUserAdmin(UserAdmin):
+    """Django's user admin, plus: unlocking electronic signing, and every account or role
+    change recorded in the audit trail (who may do what is GMP-relevant)."""
+
+    actions = ["unlock_signing"]
+    list_display = (*UserAdmin.list_display, "roles", "signing_locked")
+
+    @admin.display(description="roles")
+    def roles(self, obj) -> str:
+        return ", ".join(role_names(obj))
+
+    @admin.display(boolean=True, description="signing locked")
+    def signing_locked(self, obj) -> bool:
+        return signing_is_locked(obj)
+
+    @admin.action(description="Unlock electronic signing for the selected users")
+    def unlock_signing(self, request, queryset):
+        unlocked = [user.get_username() for user in queryset
+                    if signing_unlock(actor=request.user, user=user)]
+        if unlocked:
+            self.message_user(request, f"Signing unlocked for {', '.join(unlocked)}.",
+                              messages.SUCCESS)
+        else:
+            self.message_user(request, "None of the selected users had signing locked.",
+                              messages.INFO)
+
+    def save_model(self, request, obj, form, change):
+        request._account_before = _account(User.objects.get(pk=obj.pk)) if change else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        before, after = getattr(request, "_account_before", None), _account(user)
+        if before == after:
+            return
+        with transaction.atomic():
+            audit_record(actor=request.user, action="user.change" if change else "user.create",
+                         obj=user, object_type="auth.user", before=before, after=after)

@@ -9,9 +9,11 @@ from django.utils import timezone
 
 from .audit import audit_record
 from .errors import RuleViolation
-from .models import Criterion, Product, Specification, SpecificationStatus, TestMethod
+from .models import Criterion, Product, Signature, Specification, SpecificationStatus, TestMethod
 from .roles import Role, has_role
-from .signatures import check_signer, signature_apply
+from .signatures import check_signer, record_hash, signature_apply
+
+SPECIFICATION_TYPE = "qc.specification"
 
 CRITERION_FIELDS = (
     "position", "test_code", "name", "unit", "lower_limit", "lower_inclusive", "upper_limit",
@@ -53,14 +55,47 @@ def specification_create_draft(*, actor, product: Product, criteria: Iterable[di
     return spec
 
 
+def _may_sign_specifications(actor) -> bool:
+    return has_role(actor, Role.QP) or has_role(actor, Role.REVIEWER)
+
+
+def _authors(specification: Specification) -> set[int]:
+    return set(Signature.objects.filter(
+        object_type=SPECIFICATION_TYPE, object_id=str(specification.pk), meaning="authored",
+    ).values_list("user_id", flat=True))
+
+
+def specification_author(*, actor, password: str, specification: Specification,
+                         comment: str = "") -> Signature:
+    """QA or a QP signs a draft as its author ("authored"); whoever authored a version does
+    not approve it."""
+    if not _may_sign_specifications(actor):
+        raise RuleViolation("Only QA or a Qualified Person signs a specification as its "
+                            "author.", code="forbidden")
+    check_signer(user=actor, password=password, meaning="authored",
+                 object_type=SPECIFICATION_TYPE, object_id=specification.pk)
+    with transaction.atomic():
+        spec = Specification.objects.select_for_update().get(pk=specification.pk)
+        if spec.status != SpecificationStatus.DRAFT:
+            raise RuleViolation(f"Version {spec.version} is {spec.status}; only a draft is "
+                                "signed by its author.", code="invalid_state")
+        if not spec.criteria.exists():
+            raise RuleViolation("A specification without criteria cannot be signed; add its "
+                                "criteria first.", code="invalid_state")
+        return signature_apply(user=actor, meaning="authored", object_type=SPECIFICATION_TYPE,
+                               object_id=spec.pk, record=specification_record(spec),
+                               comment=comment)
+
+
 def specification_approve(*, actor, password: str, specification: Specification,
                           effective_from: datetime | None = None, comment: str = ""
                           ) -> Specification:
     """Approve a draft by e-signature; the previous approved version is retired."""
-    if not (has_role(actor, Role.QP) or has_role(actor, Role.REVIEWER)):
+    if not _may_sign_specifications(actor):
         raise RuleViolation("Only QA or a Qualified Person approves a specification.",
                             code="forbidden")
-    check_signer(user=actor, password=password)
+    check_signer(user=actor, password=password, meaning="approved",
+                 object_type=SPECIFICATION_TYPE, object_id=specification.pk)
     effective_from = effective_from or timezone.now()
     with transaction.atomic():
         spec = Specification.objects.select_for_update().get(pk=specification.pk)
@@ -70,9 +105,20 @@ def specification_approve(*, actor, password: str, specification: Specification,
         if not spec.criteria.exists():
             raise RuleViolation("A specification without criteria cannot be approved.",
                                 code="invalid_state")
+        if actor.pk in _authors(spec):
+            raise RuleViolation(f"You signed version {spec.version} as its author; another QA "
+                                "reviewer or Qualified Person approves it.",
+                                code="segregation_of_duties")
         record = specification_record(spec)
+        authored = Signature.objects.filter(object_type=SPECIFICATION_TYPE,
+                                            object_id=str(spec.pk), meaning="authored")
+        if authored.exists() and not authored.filter(
+                record_sha256=record_hash(record)).exists():
+            raise RuleViolation(f"Version {spec.version} changed after its author signed it; "
+                                "the author signs the draft as it stands before it is "
+                                "approved.", code="changed_since_authored")
         signature = signature_apply(user=actor, meaning="approved",
-                                    object_type="qc.specification", object_id=spec.pk,
+                                    object_type=SPECIFICATION_TYPE, object_id=spec.pk,
                                     record=record, comment=comment)
         retired = list(Specification.objects.select_for_update().filter(
             product=spec.product, status=SpecificationStatus.APPROVED))
