@@ -21,7 +21,7 @@ from qc.models import Family, Signature
 from qc.rules import limit_text
 
 from .models import Batch, BatchStatus, Certificate, CertificateStatus
-from .selectors import criterion_statuses
+from .selectors import batch_results, criterion_statuses
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +256,11 @@ def certificate_data(certificate: Certificate):
 
         batch = batch_compute_physics(batch_id=batch.pk)
     engine = site_engine()
-    statuses = criterion_statuses(batch=batch)
+    # Exactly what the QP signed: results recorded after the signature belong to a later
+    # version (a certificate retried later must not show them).
+    signed_at = certificate.signature.signed_at
+    results = [r for r in batch_results(batch=batch) if r.recorded_at <= signed_at]
+    statuses = criterion_statuses(batch=batch, results=results)
     rows = []
     for status in statuses:
         criterion = status.criterion
@@ -288,7 +292,7 @@ def certificate_data(certificate: Certificate):
         decay=DecayTable(times=tuple(datetime.fromisoformat(t) for t in table["times"]),
                          activities_bq=table["activities_Bq"]),
         disposition="conditionally released" if conditional else "released",
-        disposition_statement=_statement(batch, conditional, pending),
+        disposition_statement=_statement(batch, certificate, pending),
         signatures=_signature_lines(batch, certificate.signature),
         nuclear_data_source=engine.data_source,  # names any half-life override
         paper_size=settings.CERTIFICATE_PAPER, time_zone=settings.TIME_ZONE,
@@ -296,13 +300,20 @@ def certificate_data(certificate: Certificate):
     )
 
 
-def _statement(batch: Batch, conditional: bool, pending: tuple[str, ...]) -> str:
+def _statement(batch: Batch, certificate: Certificate, pending: tuple[str, ...]) -> str:
     base = (f"I certify that batch {batch.lot_number} of {batch.product.name} was manufactured "
             f"and tested in accordance with its approved specification (version "
             f"{batch.specification.version}) and GMP")
-    if conditional:
+    if certificate.disposition == BatchStatus.CONDITIONALLY_RELEASED:
         return (base + f", and release it for use before the results of "
                 f"{', '.join(pending)} are known, as that specification allows.")
+    conditional = batch.certificates.filter(
+        disposition=BatchStatus.CONDITIONALLY_RELEASED, version__lt=certificate.version
+    ).order_by("-version").first()
+    if conditional is not None:
+        return (base + f". The tests still pending at its conditional release "
+                f"({conditional.document_id}) have all passed: this is its final release, "
+                "and this certificate supersedes the earlier one.")
     return base + ", and release it for use until its expiry."
 
 

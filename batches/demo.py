@@ -2,8 +2,10 @@
 the demo shows the audit trail, evaluations and expiries exactly as production would."""
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -137,18 +139,10 @@ def seed(*, now: datetime | None = None) -> dict[str, object]:
         return {"users": users, "created": False}
     src = _sources(now)
     analyst, operator = users["analyst"], users["operator"]
-    instruments = {i.kind: i for i in Instrument.objects.all()}
+    seed_release_history(users, now=now)
 
     def record(batch, code, at, value=None, unit="", text="", **method_times):
-        criterion = batch.specification.criteria.get(test_code=code)
-        kind = {"rcp": InstrumentKind.RADIO_TLC, "activity": InstrumentKind.DOSE_CALIBRATOR,
-                "endotoxin": InstrumentKind.ENDOTOXIN_READER, "ph": InstrumentKind.PH_METER,
-                "identity": InstrumentKind.HPGE,
-                "vector-integrity": InstrumentKind.HPLC}.get(code)
-        return services.result_record(
-            actor=analyst, batch=batch, criterion=criterion, measured_at=at, value=value,
-            unit=unit, value_text=text, method_times=method_times,
-            instrument=instruments.get(kind))
+        return _demo_record(analyst, batch, code, at, value, unit, text, **method_times)
 
     # 212Pb: made this morning, every release-required test passed; sterility and the
     # 72 h Ra-224 recount are still to come (a conditional release candidate).
@@ -203,6 +197,7 @@ def seed(*, now: datetime | None = None) -> dict[str, object]:
         actor=operator, lot_number="PB212-2611-002", product=products["pb212-dotamtate"],
         elution=_elution(src["pb_gen"], eos - timedelta(minutes=45), 3.9e8),
         eos=eos, calibration_time=eos + timedelta(hours=2), activity_bq=2.5e8, volume_ml=5.0)
+    seed_dispositions(users, now=now)
     return {"users": users, "created": True}
 
 
@@ -321,3 +316,100 @@ def seed_dispositions(users, *, now: datetime | None = None) -> dict[str, list[B
     _demo_record(analyst, bi, "rcp", eos + timedelta(minutes=6), 98.6, "%")
     disposition.batch_review(actor=reviewer, password=_password("reviewer"), batch=bi)
     return {"conditionally_released": [ac, pb], "reviewed": [bi]}
+
+
+# --- released batches: a history under a demo clock --------------------------------------
+
+
+@contextmanager
+def _demo_clock(moment: datetime):
+    """Run the services as if at `moment`.
+
+    A full release closes a conditional release signed days before (sterility takes 14
+    days), so a released batch is history by nature. The demo writes that history through
+    the real services, with the clock set back; production never does this."""
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield
+
+
+def seed_release_history(users, *, now: datetime) -> list[Batch]:
+    """One fully released batch of each family, made 15 days ago: registered, tested,
+    reviewed, conditionally released (certificate v1), then the post-release tests passed
+    and the QP signed the final release (certificate v2, v1 superseded)."""
+    from . import disposition
+
+    products = {p.code: p for p in Product.objects.all()}
+    src = _sources(now)
+    operator, analyst, reviewer, qp = (users[k] for k in ("operator", "analyst", "reviewer",
+                                                         "qp"))
+    plans = [
+        ("AC225-2611-000", "ac225-psma-it", now - timedelta(days=15), timedelta(hours=1),
+         8.0e6, 4.0, {"source_lot": src["lot"]}, [
+             ("appearance", 5, None, "", "conforms", {}),
+             ("identity", 50, None, "", "present", {}),
+             ("rcp", 48, 97.0, "%", "", {"developed_at": 8}),
+             ("activity", 15, "activity", "MBq", "", {}),
+             ("activity-conc", 15, "activity-conc", "MBq/mL", "", {}),
+             ("ph", 9, 7.0, "pH", "", {}),
+             ("endotoxin", 40, 0.6, "EU/mL", "", {}),
+             ("filter-integrity", 12, None, "", "pass", {}),
+             ("vector-integrity", 30, 98.4, "%", "", {})],
+         [("sterility", 14 * 24 * 60, None, "", "sterile", {})]),
+        ("PB212-2611-000", "pb212-dotamtate", now - timedelta(days=15, hours=-2),
+         timedelta(hours=1), 3.0e8, 5.0,
+         {"elution": _elution(src["pb_gen"], now - timedelta(days=15, hours=-1), 4.1e8)}, [
+             ("identity", 20, None, "", "present", {}),
+             ("rcp", 25, 97.8, "%", "", {}),
+             ("activity", 15, "activity", "MBq", "", {}),
+             ("ph", 18, 6.9, "pH", "", {}),
+             ("endotoxin", 40, 1.0, "EU/mL", "", {}),
+             ("filter-integrity", 10, None, "", "pass", {})],
+         [("ra224-breakthrough", 73 * 60, 2.6e3, "Bq", "", {}),
+          ("sterility", 14 * 24 * 60, None, "", "sterile", {})]),
+        ("BI213-2611-000", "bi213-dotatoc", now - timedelta(days=15, hours=-4),
+         timedelta(minutes=20), 1.1e9, 3.0,
+         {"elution": _elution(src["bi_gen"], now - timedelta(days=15, hours=-4, minutes=12),
+                              1.5e9)}, [
+             ("identity", 4, None, "", "present", {}),
+             ("rcp", 6, 98.4, "%", "", {}),
+             ("activity", 3, "activity", "MBq", "", {}),
+             ("ph", 5, 7.1, "pH", "", {})],
+         [("endotoxin", 60, 0.5, "EU/mL", "", {}),
+          ("ac225-breakthrough", 8 * 60, 3.0e3, "Bq", "", {}),
+          ("sterility", 14 * 24 * 60, None, "", "sterile", {})]),
+    ]
+    made = []
+    for lot, code, eos, calibration_after, activity, volume, source, before, after in plans:
+        with _demo_clock(eos + timedelta(minutes=2)):
+            batch = services.batch_register(
+                actor=operator, lot_number=lot, product=products[code], eos=eos,
+                calibration_time=eos + calibration_after, activity_bq=activity,
+                volume_ml=volume, **source)
+            services.batch_compute_physics(batch_id=batch.id)
+            for result in batch.results.filter(evaluation__isnull=True):
+                services.result_evaluate(result_id=result.id)
+        _history_results(analyst, batch, eos, before)
+        with _demo_clock(eos + timedelta(minutes=55 if code != "bi213-dotatoc" else 30)):
+            disposition.batch_review(actor=reviewer, password=_password("reviewer"),
+                                     batch=batch, comment="Batch record and results reviewed.")
+            disposition.batch_release_conditionally(
+                actor=qp, password=_password("qp"), batch=batch,
+                comment="Released for use; post-release tests to follow.")
+        _history_results(analyst, batch, eos, after)
+        with _demo_clock(eos + timedelta(days=14, hours=3)):
+            disposition.batch_release(actor=qp, password=_password("qp"), batch=batch,
+                                      comment="Post-release tests passed: final release.")
+        made.append(batch)
+    return made
+
+
+def _history_results(analyst, batch, eos, rows) -> None:
+    for test_code, minutes, value, unit, text, method_times in rows:
+        at = eos + timedelta(minutes=minutes)
+        if value in ("activity", "activity-conc"):
+            reading = _activity_measured(batch.product.nuclide, batch.activity_bq,
+                                         batch.calibration_time, at, 1.0)
+            value = reading / 1e6 / (batch.volume_ml if value == "activity-conc" else 1)
+        times = {name: eos + timedelta(minutes=m) for name, m in method_times.items()}
+        with _demo_clock(at + timedelta(minutes=1)):
+            _demo_record(analyst, batch, test_code, at, value, unit, text, **times)

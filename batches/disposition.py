@@ -88,9 +88,9 @@ def _source(batch: Batch) -> dict[str, Any]:
             "eluate_activity_bq": elution.activity_bq}
 
 
-def _evaluation_entry(result: Result) -> dict[str, Any] | None:
+def _evaluation_entry(result: Result, as_of=None) -> dict[str, Any] | None:
     evaluation = getattr(result, "evaluation", None)
-    if evaluation is None:
+    if evaluation is None or (as_of is not None and evaluation.evaluated_at > as_of):
         return None
     return {"verdict": evaluation.verdict, "measured_value": evaluation.measured_value,
             "projected_value": evaluation.projected_value,
@@ -99,7 +99,8 @@ def _evaluation_entry(result: Result) -> dict[str, Any] | None:
             "evaluated_at": evaluation.evaluated_at}
 
 
-def _result_entry(result: Result, *, with_invalidation: bool = True) -> dict[str, Any]:
+def _result_entry(result: Result, *, with_invalidation: bool = True, as_of=None
+                  ) -> dict[str, Any]:
     entry = {
         "id": result.pk, "test_code": result.criterion.test_code, "value": result.value,
         "entered_value": result.entered_value, "unit": result.unit,
@@ -109,10 +110,12 @@ def _result_entry(result: Result, *, with_invalidation: bool = True) -> dict[str
         "raw_data_sha256": result.raw_data.sha256 if result.raw_data_id else None,
         "recorded_by": result.recorded_by.get_username(), "recorded_at": result.recorded_at,
         "channel": result.channel, "supersedes": result.supersedes_id, "reason": result.reason,
-        "evaluation": _evaluation_entry(result),
+        "evaluation": _evaluation_entry(result, as_of),
     }
     if with_invalidation:
         invalidation = getattr(result, "invalidation", None)
+        if invalidation is not None and as_of is not None and invalidation.created_at > as_of:
+            invalidation = None
         entry["invalidation"] = None if invalidation is None else {
             "cause": invalidation.cause, "signature_id": invalidation.signature_id,
             "created_at": invalidation.created_at}
@@ -126,11 +129,14 @@ def _results_for_record(batch_id: int):
             .order_by("id"))
 
 
-def batch_record(batch: Batch) -> dict:
+def batch_record(batch: Batch, *, as_of=None) -> dict:
     """The canonical batch record that a batch signature covers: identity, source, times,
     the specification, and every result (superseded and invalidated ones too) with its
     evaluation. Read fresh from the database. The status is not part of it: a signature
-    binds what was judged, and the status is what the signatures decided."""
+    binds what was judged, and the status is what the signatures decided.
+
+    `as_of` gives the record as it stood then: what a signature made at that time covered.
+    Results, evaluations and invalidations added later are a later record, not a change."""
     batch = Batch.objects.select_related(
         "product", "specification__product", "source_lot", "elution__generator",
         "registered_by").get(pk=batch.pk)
@@ -145,7 +151,8 @@ def batch_record(batch: Batch) -> dict:
             "volume_ml": batch.volume_ml, "registered_by": batch.registered_by.get_username(),
         },
         "specification": specification_record(batch.specification),
-        "results": [_result_entry(r) for r in _results_for_record(batch.pk)],
+        "results": [_result_entry(r, as_of=as_of) for r in _results_for_record(batch.pk)
+                    if as_of is None or r.recorded_at <= as_of],
     }
 
 
@@ -156,11 +163,12 @@ def _invalidation_record(result: Result, cause: str) -> dict[str, Any]:
 
 
 def signature_integrity(signature) -> bool:
-    """Does the signed record still hash to what was signed? False when the record changed
-    after signing (e.g. a result recorded, corrected or invalidated since), or is gone."""
+    """Does the record as it stood at signing still hash to what was signed? False when it
+    was changed behind the application's back (append-only rows edited with raw SQL), or is
+    gone. Results recorded since are a later record and leave the signature intact."""
     try:
         if signature.object_type == BATCH_TYPE:
-            record = batch_record(Batch(pk=int(signature.object_id)))
+            record = batch_record(Batch(pk=int(signature.object_id)), as_of=signature.signed_at)
         elif signature.object_type == RESULT_TYPE:
             invalidation = ResultInvalidation.objects.get(signature_id=signature.pk)
             result = Result.objects.select_related(
@@ -175,6 +183,18 @@ def signature_integrity(signature) -> bool:
             Specification.DoesNotExist):
         return False
     return record_hash(record) == signature.record_sha256
+
+
+def amendments_since(signature) -> list[Result]:
+    """Results of a signed batch corrected or invalidated after the signature: the signed
+    record stays intact, but a reader must see that it was amended since."""
+    if signature.object_type != BATCH_TYPE:
+        return []
+    return list(Result.objects.filter(batch_id=int(signature.object_id),
+                                      recorded_at__lte=signature.signed_at)
+                .filter(Q(superseded_by__recorded_at__gt=signature.signed_at)
+                        | Q(invalidation__created_at__gt=signature.signed_at))
+                .select_related("criterion").order_by("id"))
 
 
 def batch_signatures(batch: Batch):

@@ -178,3 +178,21 @@ def celery_worker_process(django_db_setup, django_db_blocker):
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness protects real passwords; personas need none of it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def identity_dir(tmp_path_factory):
+    """A self-signed site signing identity, made once per run (RSA key generation is slow)."""
+    from batches.pdf.signing import create_signing_identity
+
+    folder = tmp_path_factory.mktemp("signing")
+    create_signing_identity(folder / "site.p12", b"test-passphrase", common_name="Test site",
+                            organisation="Test site")
+    return folder
+
+
+@pytest.fixture
+def signing_identity(settings, identity_dir):
+    settings.SIGNING_P12_PATH = str(identity_dir / "site.p12")
+    settings.SIGNING_P12_PASSPHRASE = "test-passphrase"
+    return identity_dir

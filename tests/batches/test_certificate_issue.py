@@ -21,23 +21,6 @@ from tests.factories import record_release_required_results
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="session")
-def identity_dir(tmp_path_factory):
-    from batches.pdf.signing import create_signing_identity
-
-    folder = tmp_path_factory.mktemp("signing")
-    create_signing_identity(folder / "site.p12", b"test-passphrase", common_name="Test site",
-                            organisation="Test site")
-    return folder
-
-
-@pytest.fixture
-def signing_identity(settings, identity_dir):
-    settings.SIGNING_P12_PATH = str(identity_dir / "site.p12")
-    settings.SIGNING_P12_PASSPHRASE = "test-passphrase"
-    return identity_dir
-
-
 @pytest.fixture
 def tested_batch(ac225_batch, analyst, now, committed):
     with committed():

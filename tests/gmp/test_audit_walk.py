@@ -31,6 +31,7 @@ READ_ONLY = {
     "batches.services.batch_refresh_qc_status": "derived counts, recomputed from results",
     "batches.disposition.batch_record": "read",
     "batches.disposition.signature_integrity": "read",
+    "batches.disposition.amendments_since": "read",
     "batches.disposition.batch_signatures": "read",
     "batches.disposition.review_blockers": "read",
     "batches.disposition.release_blockers": "read",

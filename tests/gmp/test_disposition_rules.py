@@ -282,7 +282,8 @@ def test_a_closed_batch_takes_only_qa_corrections(ac225_batch, analyst, reviewer
     assert correction.supersedes == ph and correction.recorded_by == reviewer
     assert fresh(ac225_batch).status == BatchStatus.RELEASED  # it still passes
     release = Signature.objects.get(meaning="released")
-    assert not disposition.signature_integrity(release)  # shown as changed after signing
+    assert disposition.signature_integrity(release)  # what the QP signed is untouched
+    assert disposition.amendments_since(release) == [ph]  # and shown as amended since
 
 
 def test_only_an_analyst_records_results_on_the_web(ac225_batch, operator, reviewer, qp):

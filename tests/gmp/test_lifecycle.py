@@ -79,7 +79,10 @@ def test_a_conditional_release_closes_with_the_final_release_once_the_pending_re
     assert batch.status == BatchStatus.CONDITIONALLY_RELEASED
     assert disposition.release_blockers(batch=batch) == []
     assert batch.expiry < clock.now()  # long expired, which does not stop the final release
-    assert not disposition.signature_integrity(conditional)  # the record grew since
+    # The record grew since (pending results arrived), which neither changes nor amends
+    # what the QP signed.
+    assert disposition.signature_integrity(conditional)
+    assert disposition.amendments_since(conditional) == []
 
     with committed():
         final = disposition.batch_release(actor=qp, password=PASSWORD, batch=batch)

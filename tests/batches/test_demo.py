@@ -1,0 +1,51 @@
+"""The demo site's dispositions are made through the services, so its trail, signatures and
+certificates are those of a real site."""
+
+import pytest
+from django.core.management import call_command
+
+from batches import demo, disposition
+from batches.models import Batch, BatchStatus, Certificate, CertificateStatus
+from qc.models import Signature
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_has_batches_of_every_family_in_every_disposition(
+        capsys, signing_identity, committed):
+    with committed():
+        seeded = demo.seed()
+    statuses = {b.lot_number: (b.product.family, b.status) for b in Batch.objects.all()}
+    for lot, family in (("AC225-2611-000", "central_ac225"),
+                        ("PB212-2611-000", "generator_pb212"),
+                        ("BI213-2611-000", "generator_bi213")):
+        assert statuses[lot] == (family, BatchStatus.RELEASED)
+        versions = Certificate.objects.filter(batch__lot_number=lot).order_by("version")
+        assert [(c.version, c.status, c.disposition) for c in versions] == [
+            (1, CertificateStatus.SUPERSEDED, BatchStatus.CONDITIONALLY_RELEASED),
+            (2, CertificateStatus.ISSUED, BatchStatus.RELEASED)]
+    assert statuses["AC225-2611-001"] == ("central_ac225", BatchStatus.CONDITIONALLY_RELEASED)
+    assert statuses["PB212-2611-003"] == ("generator_pb212",
+                                          BatchStatus.CONDITIONALLY_RELEASED)
+    assert statuses["BI213-2611-013"] == ("generator_bi213", BatchStatus.REVIEWED)
+    assert statuses["PB212-2611-002"][1] == BatchStatus.REGISTERED
+    assert {s for _, s in statuses.values()} >= {BatchStatus.IN_QC}
+    for signature in Signature.objects.filter(object_type="batches.batch"):
+        assert disposition.signature_integrity(signature)
+    assert Certificate.objects.filter(status=CertificateStatus.ISSUED).count() == 5
+    # The QP's decision on the 213Bi batch is open; the conditional release is offered.
+    bi = Batch.objects.get(lot_number="BI213-2611-013")
+    assert disposition.available_actions(user=seeded["users"]["qp"], batch=bi) == [
+        "release_conditionally", "reject"]
+    call_command("verify_audit")
+    assert "Audit trail intact" in capsys.readouterr().out
+
+
+def test_seeding_twice_changes_nothing(signing_identity, committed):
+    with committed():
+        demo.seed()
+    counts = (Batch.objects.count(), Signature.objects.count(), Certificate.objects.count())
+    with committed():
+        assert demo.seed()["created"] is False
+    assert (Batch.objects.count(), Signature.objects.count(),
+            Certificate.objects.count()) == counts
