@@ -382,6 +382,8 @@ def result_evaluate(*, result_id: int) -> Evaluation:
                        engine)
     try:
         with transaction.atomic():
+            # Lock order: the batch before the audit chain head (see qc.audit).
+            Batch.objects.select_for_update().filter(pk=batch.id).exists()
             evaluation = Evaluation.objects.create(
                 result=result, verdict=outcome.verdict.value,
                 measured_value=outcome.measured_value, projected_value=outcome.projected_value,

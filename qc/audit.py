@@ -46,7 +46,11 @@ def audit_record(
     batch_lot: str = "",
     actor_name: str = "",
 ) -> AuditEvent:
-    """Append one event to the chain. Must run inside the transaction of the change."""
+    """Append one event to the chain. Must run inside the transaction of the change.
+
+    It locks the single chain-head row until the transaction ends, so every row lock a
+    transaction needs must be taken before its first audit_record call: a lock taken after
+    it (batch after head, while another writer holds batch then waits for head) deadlocks."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
     if obj is not None:
