@@ -1,7 +1,15 @@
+"""/api/v1/: the instrument REST API. `batches/<lot>/certificate/` is routed by the
+certificate module, beside these."""
+
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from .api import views
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("results/", views.ResultCreateView.as_view(), name="api-results"),
+    path("results/bulk/", views.BulkResultCreateView.as_view(), name="api-results-bulk"),
+    path("batches/", views.BatchListView.as_view(), name="api-batches"),
+    path("batches/<str:lot_number>/", views.BatchDetailView.as_view(), name="api-batch"),
+    path("schema/", views.SchemaView.as_view(), name="api-schema"),
+    path("docs/", views.DocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]

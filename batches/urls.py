@@ -1,8 +1,75 @@
 from django.urls import path
 
-from . import views
+from .web import (
+    audit,
+    batch_views,
+    dashboard,
+    instruments,
+    results,
+    session,
+    signing,
+    sources,
+    specifications,
+)
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
-    path("batches/<str:lot_number>/", views.batch_detail, name="batch-detail"),
+    path("", dashboard.dashboard, name="dashboard"),
+    path("dashboard/live/", dashboard.dashboard_live, name="dashboard-live"),
+    path("session/keepalive/", session.session_keepalive, name="session-keepalive"),
+    # batches
+    path("batches/", batch_views.batch_list, name="batch-list"),
+    path("batches/new/", batch_views.batch_register, name="batch-register"),
+    path("batches/new/source-info/", batch_views.source_info, name="batch-source-info"),
+    path("batches/<str:lot_number>/", batch_views.batch_detail, name="batch-detail"),
+    path("batches/<str:lot_number>/audit/", batch_views.batch_audit, name="batch-audit"),
+    path("batches/<str:lot_number>/live/", batch_views.batch_live, name="batch-live"),
+    path("batches/<str:lot_number>/results/", batch_views.batch_results_partial,
+         name="batch-results"),
+    path("batches/<str:lot_number>/certificate-status/",
+         batch_views.batch_certificates_partial, name="batch-certificates"),
+    path("batches/<str:lot_number>/certificates/<int:version>/retry/",
+         batch_views.certificate_retry, name="certificate-retry"),
+    # results
+    path("batches/<str:lot_number>/results/<slug:test_code>/new/", results.result_record,
+         name="result-record"),
+    path("batches/<str:lot_number>/results/<int:result_id>/correct/", results.result_correct,
+         name="result-correct"),
+    path("batches/<str:lot_number>/results/<int:result_id>/invalidate/",
+         results.result_invalidate, name="result-invalidate"),
+    # disposition
+    path("batches/<str:lot_number>/review/", signing.batch_review, name="batch-review"),
+    path("batches/<str:lot_number>/release/", signing.batch_release, name="batch-release"),
+    path("batches/<str:lot_number>/release-conditionally/",
+         signing.batch_release_conditionally, name="batch-release-conditionally"),
+    path("batches/<str:lot_number>/reject/", signing.batch_reject, name="batch-reject"),
+    # specifications
+    path("specifications/", specifications.specification_list, name="specification-list"),
+    path("specifications/<int:pk>/", specifications.specification_detail,
+         name="specification-detail"),
+    path("specifications/new/<slug:product_code>/", specifications.specification_draft,
+         name="specification-draft"),
+    path("specifications/<int:pk>/criteria/new/", specifications.criterion_edit,
+         name="criterion-add"),
+    path("specifications/<int:pk>/criteria/<int:criterion_id>/", specifications.criterion_edit,
+         name="criterion-edit"),
+    path("specifications/<int:pk>/criteria/<int:criterion_id>/remove/",
+         specifications.criterion_delete, name="criterion-delete"),
+    path("specifications/<int:pk>/author/", specifications.specification_author_view,
+         name="specification-author"),
+    path("specifications/<int:pk>/approve/", specifications.specification_approve_view,
+         name="specification-approve"),
+    # sources
+    path("sources/", sources.source_list, name="source-list"),
+    path("sources/generators/<str:serial>/", sources.generator_detail, name="generator-detail"),
+    path("sources/lots/<str:lot_number>/", sources.lot_detail, name="lot-detail"),
+    # instruments
+    path("instruments/", instruments.instrument_list, name="instrument-list"),
+    path("instruments/<str:serial>/", instruments.instrument_detail, name="instrument-detail"),
+    path("instruments/<str:serial>/keys/", instruments.api_key_create_view,
+         name="api-key-create"),
+    path("instruments/<str:serial>/keys/<str:prefix>/revoke/", instruments.api_key_revoke_view,
+         name="api-key-revoke"),
+    # audit trail
+    path("audit/", audit.audit_trail, name="audit-trail"),
+    path("audit/export.csv", audit.audit_export, name="audit-export"),
 ]

@@ -1,26 +1,6 @@
-"""HTML views: thin; reads through selectors, writes through services."""
+"""HTML views. They live in batches/web/, one module per page family; see batches/urls.py."""
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404
-from django.shortcuts import render
+from .web.batch_views import batch_detail, batch_list
+from .web.dashboard import dashboard
 
-from .models import Batch, BatchStatus
-from .selectors import batch_detail as select_batch
-from .selectors import batch_list, criterion_statuses
-
-
-@login_required
-def dashboard(request):
-    batches = batch_list()[:50]
-    return render(request, "batches/dashboard.html",
-                  {"batches": batches, "statuses": BatchStatus.choices})
-
-
-@login_required
-def batch_detail(request, lot_number: str):
-    try:
-        batch = select_batch(lot_number=lot_number)
-    except Batch.DoesNotExist:
-        raise Http404(f"No batch with lot number {lot_number}") from None
-    return render(request, "batches/batch_detail.html",
-                  {"batch": batch, "statuses": criterion_statuses(batch=batch)})
+__all__ = ["batch_detail", "batch_list", "dashboard"]

@@ -1,0 +1,1 @@
+"""The instrument REST API (DRF) under /api/v1/."""

@@ -1,0 +1,145 @@
+"""Edge parsing: refuse what is not what it claims to be before any rule is judged."""
+
+import json
+import math
+from datetime import UTC
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.parsers import JSONParser
+
+MAX_NUMBER_TEXT = 60
+
+
+class LenientJSONParser(JSONParser):
+    """Parses NaN and Infinity so the serializer can refuse them field by field, rather than
+    failing the whole body with a parse error that names no field."""
+
+    strict = False
+
+
+def _is_form(field) -> bool:
+    """A multipart form carries every value as text; JSON carries typed values."""
+    return bool(field.context.get("form"))
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string, not a number that happens to convert to one."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not (isinstance(data, int) or (
+                _is_form(self) and isinstance(data, str))):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "number", "format": "double"})
+class FiniteNumberField(serializers.Field):
+    default_error_messages = {
+        "invalid": "{input} is not a number; send a number such as 97.4.",
+        "not_finite": "The value must be a finite number (not NaN or infinity).",
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float | str) or (
+                isinstance(data, str) and not _is_form(self)):
+            self.fail("invalid", input=json.dumps(data, default=str)[:MAX_NUMBER_TEXT])
+        if isinstance(data, str) and len(data) > MAX_NUMBER_TEXT:
+            self.fail("invalid", input=repr(data[:MAX_NUMBER_TEXT] + "…"))
+        try:
+            number = float(data)
+        except (TypeError, ValueError, OverflowError):
+            self.fail("invalid", input=repr(data))
+        if not math.isfinite(number):
+            self.fail("not_finite")
+        return number
+
+    def to_representation(self, value):
+        return value
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 time that must carry its UTC offset: a naive time from an instrument clock
+    is ambiguous (DST, the instrument's own zone) and is never guessed."""
+
+    default_error_messages = {
+        **serializers.DateTimeField.default_error_messages,
+        "naive": "This time has no time zone; give it with its offset, e.g. "
+                 "2026-11-22T09:30:00+01:00 or 2026-11-22T08:30:00Z.",
+        "invalid": "{input} is not an ISO 8601 date and time; use e.g. "
+                   "2026-11-22T09:30:00+01:00.",
+    }
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or len(value) > 40:
+            self.fail("invalid", input=json.dumps(value, default=str)[:MAX_NUMBER_TEXT])
+        try:
+            parsed = parse_datetime(value.strip())
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            self.fail("invalid", input=repr(value))
+        if timezone.is_naive(parsed):
+            self.fail("naive")
+        try:
+            # Stored in UTC; PostgreSQL also refuses offsets beyond ±15:59 that Python takes.
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            self.fail("invalid", input=repr(value))
+
+    def to_representation(self, value):
+        return value.isoformat() if value else None
+
+
+@extend_schema_field({"type": "object", "additionalProperties": {
+    "type": "string", "format": "date-time"}, "maxProperties": 10})
+class MethodTimesField(serializers.Field):
+    """Method-specific times, e.g. {"developed_at": "..."} for a radio-TLC strip. In a
+    multipart form it is sent as a JSON string."""
+
+    MAX_ENTRIES = 10
+    default_error_messages = {
+        # DRF formats these messages, hence the doubled braces.
+        "invalid": 'Send an object of named times, e.g. {{"developed_at": '
+                   '"2026-11-22T09:30:00+01:00"}}.',
+        "too_many": f"At most {MAX_ENTRIES} method times.",
+        "bad_name": "{name!r} is not a method time name; use lower-case names ending in _at, "
+                    "e.g. developed_at.",
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and _is_form(self):
+            try:
+                data = json.loads(data) if data.strip() else {}
+            except ValueError:
+                self.fail("invalid")
+        if not isinstance(data, dict):
+            self.fail("invalid")
+        if len(data) > self.MAX_ENTRIES:
+            self.fail("too_many")
+        times, errors = {}, {}
+        field = AwareDateTimeField()
+        for name, value in data.items():
+            if not (isinstance(name, str) and name.endswith("_at") and name[:-3].replace(
+                    "_", "").isalpha() and name.islower() and len(name) <= 40):
+                self.fail("bad_name", name=str(name)[:40])
+            try:
+                times[name] = field.to_internal_value(value)
+            except serializers.ValidationError as exc:
+                errors[name] = exc.detail
+        if errors:
+            raise serializers.ValidationError(errors)
+        return times
+
+    def to_representation(self, value):
+        return value
+

@@ -1,0 +1,320 @@
+"""Forms of the lab pages. They parse what people type (times in the site's zone, activities
+in any unit); the services decide what is allowed, and their errors come back next to the
+field that caused them."""
+
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from qc.models import Criterion, Instrument, Product, Validity
+from qc.physics.decay import ACCEPTED_ACTIVITY_UNITS, parse_activity
+from qc.services import CRITERION_FIELDS
+from qc.units import accepted_units, input_unit_for
+
+from .models import Elution, SourceLot
+from .web import formatting, physics
+
+SOURCE_WINDOW = timedelta(days=2)
+MAX_SOURCE_CHOICES = 25
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    """A datetime-local input: the browser shows a picker, the value is the site's local time."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs={"step": "1", **(attrs or {})}, format="%Y-%m-%dT%H:%M:%S")
+
+
+def zone_hint() -> str:
+    now = timezone.localtime()
+    offset = now.strftime("%z")
+    return (f"Local time, {settings.TIME_ZONE} ({now.strftime('%Z')}, UTC{offset[:3]}:"
+            f"{offset[3:]}).")
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    widget = LocalDateTimeInput
+    input_formats = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S",
+                     "%Y-%m-%d %H:%M"]
+
+
+class LabForm(forms.Form):
+    """Says the time zone under every local-time field (the offset changes with DST, so it is
+    worked out when the form is made)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        hint = zone_hint()
+        for field in self.fields.values():
+            if isinstance(field, LocalDateTimeField):
+                field.help_text = f"{field.help_text} {hint}".strip()
+
+
+# ---------------------------------------------------------------------------- batches
+
+
+def _source_choices(now):
+    elutions = (Elution.objects.filter(eluted_at__gte=now - SOURCE_WINDOW)
+                .select_related("generator").order_by("-eluted_at")[:MAX_SOURCE_CHOICES])
+    lots = SourceLot.objects.order_by("-reference_time")[:MAX_SOURCE_CHOICES]
+    elution_rows = [
+        (f"elution:{e.pk}",
+         f"{e.generator.serial} ({e.generator.product_nuclide}) eluted "
+         f"{formatting.when(e.eluted_at)}: "
+         f"{formatting.si_prefixed(physics.elution_activity_now(e, now), 'Bq')} now")
+        for e in elutions]
+    lot_rows = [
+        (f"lot:{lot.pk}",
+         f"{lot.lot_number} ({lot.get_route_display()}): Ac-225 "
+         f"{formatting.si_prefixed(physics.lot_activity_now(lot, now), 'Bq')} now")
+        for lot in lots]
+    return [("", "Choose a source"),
+            ("Generator elutions (last 48 h)", elution_rows or [("", "none")]),
+            ("225Ac lots", lot_rows or [("", "none")])]
+
+
+class BatchRegisterForm(LabForm):
+    lot_number = forms.CharField(max_length=40, label="Lot number",
+                                 help_text="Unique per site, as on the label.")
+    product = forms.ModelChoiceField(queryset=Product.objects.order_by("name"),
+                                     empty_label="Choose a product")
+    source = forms.ChoiceField(
+        label="Source", help_text="The generator elution or 225Ac lot the batch is made from; "
+        "the activity shown is decay-corrected to now.")
+    eos = LocalDateTimeField(label="End of synthesis (EOS)")
+    calibration_time = LocalDateTimeField(label="Calibration time")
+    activity = forms.CharField(
+        label="Activity at calibration time", max_length=40,
+        help_text=f"A number and a unit: {ACCEPTED_ACTIVITY_UNITS}; e.g. 300 MBq or 8.1 mCi.")
+    volume_ml = forms.FloatField(label="Volume (mL)", min_value=0.0,
+                                 widget=forms.NumberInput(attrs={"step": "any"}))
+
+    def __init__(self, *args, now=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = _source_choices(now or timezone.now())
+
+    def clean_activity(self) -> float:
+        try:
+            return parse_activity(self.cleaned_data["activity"])
+        except ValueError as exc:
+            raise forms.ValidationError(f"{exc}.") from None
+
+    def clean_source(self):
+        kind, _, pk = self.cleaned_data["source"].partition(":")
+        model = {"elution": Elution, "lot": SourceLot}.get(kind)
+        if model is None or not pk.isdigit():
+            raise forms.ValidationError("Choose a generator elution or a 225Ac lot.")
+        source = model.objects.filter(pk=int(pk)).first()
+        if source is None:
+            raise forms.ValidationError("That source no longer exists; choose another.")
+        return source
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        source = data["source"]
+        return {
+            "lot_number": data["lot_number"], "product": data["product"],
+            "elution": source if isinstance(source, Elution) else None,
+            "source_lot": source if isinstance(source, SourceLot) else None,
+            "eos": data["eos"], "calibration_time": data["calibration_time"],
+            "activity_bq": data["activity"], "volume_ml": data["volume_ml"],
+        }
+
+
+# Service field -> form field for batch_register's ValidationError.
+REGISTER_FIELDS = {"activity_bq": "activity"}
+
+
+class BatchFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Lot number contains")
+    status = forms.ChoiceField(required=False, label="Status")
+    product = forms.ChoiceField(required=False, label="Product")
+
+    def __init__(self, *args, **kwargs):
+        from .models import BatchStatus
+
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", "Any status"), *BatchStatus.choices]
+        self.fields["product"].choices = [("", "Any product")] + list(
+            Product.objects.order_by("name").values_list("code", "name"))
+
+
+# ---------------------------------------------------------------------------- results
+
+
+class ResultForm(LabForm):
+    """One result for one criterion; its fields follow the criterion (number and unit, or a
+    text; the TLC development time when validity depends on daughter regrowth)."""
+
+    value = forms.CharField(label="Value", max_length=40, required=False)
+    unit = forms.ChoiceField(label="Unit", required=False)
+    value_text = forms.CharField(label="Result", max_length=200, required=False)
+    measured_at = LocalDateTimeField(label="Measured at")
+    developed_at = LocalDateTimeField(label="TLC developed at", required=False)
+    instrument = forms.ModelChoiceField(
+        queryset=Instrument.objects.filter(in_service=True), required=False,
+        empty_label="No instrument (manual)", label="Instrument")
+    reason = forms.CharField(label="Reason for the correction", required=False,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, criterion: Criterion, correction: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.criterion = criterion
+        self.correction = correction
+        if criterion.is_text:
+            del self.fields["value"], self.fields["unit"]
+            self.fields["value_text"].required = True
+            self.fields["value_text"].help_text = (
+                "Accepted: " + "; ".join(p.strip() for p in criterion.text_requirement.split("|"))
+                + ". Otherwise type what was observed.")
+        else:
+            del self.fields["value_text"]
+            canonical = input_unit_for(criterion.unit, criterion.quantity)
+            units = accepted_units(canonical)
+            self.fields["unit"].choices = [(u, u) for u in units]
+            self.fields["unit"].initial = "MBq" if "MBq" in units else (
+                "MBq/mL" if "MBq/mL" in units else canonical)
+            self.fields["value"].required = True
+            self.fields["value"].widget.attrs.update({"inputmode": "decimal",
+                                                      "autocomplete": "off"})
+        if criterion.validity == Validity.DAUGHTER_EQUILIBRIUM:
+            self.fields["developed_at"].required = True
+            self.fields["developed_at"].help_text = (
+                f"{criterion.validity_nuclide or 'The daughter'} regrows from this time; the count "
+                "is valid only once it is back in equilibrium. " + zone_hint())
+        else:
+            del self.fields["developed_at"]
+        if correction:
+            self.fields["reason"].required = True
+        else:
+            del self.fields["reason"]
+
+    def clean_value(self):
+        text = self.cleaned_data.get("value", "").strip()
+        if not text:
+            return None
+        try:
+            return float(text)
+        except ValueError:
+            raise forms.ValidationError(
+                f"{text!r} is not a number; type digits with a decimal point, e.g. 96.1."
+            ) from None
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        arguments = {"measured_at": data["measured_at"], "instrument": data.get("instrument")}
+        if self.criterion.is_text:
+            arguments["value_text"] = data["value_text"]
+        else:
+            arguments["value"], arguments["unit"] = data["value"], data["unit"]
+        if data.get("developed_at"):
+            arguments["method_times"] = {"developed_at": data["developed_at"]}
+        return arguments
+
+
+# Service field -> form field for result_record's ValidationError.
+RESULT_FIELDS = {"test_code": None, "supersedes": None}
+
+
+# ---------------------------------------------------------------------------- signatures
+
+
+class PasswordField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Your password")
+        kwargs.setdefault("help_text", "Re-enter your password to sign (21 CFR 11.200).")
+        super().__init__(widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+                         strip=False, **kwargs)
+
+
+class SignForm(forms.Form):
+    comment = forms.CharField(label="Comment (optional)", required=False,
+                              widget=forms.Textarea(attrs={"rows": 2}))
+    password = PasswordField()
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label="Reason for rejection",
+                             widget=forms.Textarea(attrs={"rows": 3}))
+    password = PasswordField()
+
+
+class InvalidateForm(forms.Form):
+    cause = forms.CharField(label="Assignable cause",
+                            help_text="The laboratory error that makes this result invalid.",
+                            widget=forms.Textarea(attrs={"rows": 3}))
+    password = PasswordField()
+
+
+# ---------------------------------------------------------------------------- specifications
+
+
+class DraftForm(forms.Form):
+    change_reason = forms.CharField(label="Reason for the new version",
+                                    widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CriterionForm(forms.ModelForm):
+    class Meta:
+        model = Criterion
+        fields = ["method", *CRITERION_FIELDS]
+        widgets = {"name": forms.TextInput(attrs={"size": 50})}
+
+    def values(self) -> dict:
+        data = dict(self.cleaned_data)
+        method = data.pop("method", None)
+        data["method"] = method.code if method else None
+        return data
+
+
+class ApproveForm(LabForm):
+    effective_from = LocalDateTimeField(label="Effective from",
+                                        help_text="Batches with EOS at or after this time use the "
+                                        "new version.")
+    comment = forms.CharField(label="Comment (optional)", required=False,
+                              widget=forms.Textarea(attrs={"rows": 2}))
+    password = PasswordField()
+
+
+# ---------------------------------------------------------------------------- sources
+
+
+class AtForm(LabForm):
+    at = LocalDateTimeField(label="At", required=False)
+
+
+# ---------------------------------------------------------------------------- instruments
+
+
+class ApiKeyForm(forms.Form):
+    test_codes = forms.MultipleChoiceField(
+        label="Test codes it may report", required=False, widget=forms.CheckboxSelectMultiple)
+    can_register_batches = forms.BooleanField(
+        label="May register batches (synthesis module)", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        codes = sorted(set(Criterion.objects.values_list("test_code", flat=True)))
+        self.fields["test_codes"].choices = [(c, c) for c in codes]
+
+
+# ---------------------------------------------------------------------------- audit trail
+
+
+class AuditFilterForm(forms.Form):
+    date_from = forms.DateField(label="From (date)", required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="To (date, inclusive)", required=False,
+                              widget=forms.DateInput(attrs={"type": "date"}))
+    actor = forms.CharField(label="Who (username)", required=False,
+                            help_text="Exactly as recorded, e.g. ana or system.")
+    action = forms.CharField(label="Action", required=False,
+                             help_text="A family (result, signature) or one action "
+                             "(batch.release).")
+    lot = forms.CharField(label="Lot number", required=False)
+    object_type = forms.CharField(label="Object type", required=False,
+                                  help_text="e.g. batches.result")

@@ -1,0 +1,192 @@
+"""The dashboard: batches by status, each batch in work with its activity now, and the
+alerts that need someone."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from batches import disposition, services
+from batches.web import formatting
+from qc.engine import site_engine
+from tests.conftest import PASSWORD
+from tests.factories import make_ac225_batch, make_pb212_batch
+from tests.gmp.flows import record, settle
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_shows_each_batch_in_work_with_its_activity_decayed_to_now(
+        client_for, analyst, settled_ac225):
+    response = client_for(analyst).get(reverse("dashboard"))
+    assert response.status_code == 200
+    engine = site_engine()
+    now = response.context["now"]
+    expected = settled_ac225.activity_bq * engine.decay_factor(
+        "Ac-225", (now - settled_ac225.calibration_time).total_seconds())
+    row = next(r for r in response.context["rows"] if r["batch"] == settled_ac225)
+    assert row["activity_now"] == pytest.approx(expected, rel=1e-12)
+    html = response.content.decode()
+    assert formatting.si_prefixed(expected, "Bq") in html
+    assert "left" in html  # time to expiry
+    assert f"{settled_ac225.criteria_passed} of {settled_ac225.criteria_total}" in html
+
+
+def test_the_live_part_is_rerendered_by_polling_and_marks_itself_a_background_poll(
+        client_for, analyst, settled_ac225):
+    client = client_for(analyst)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert 'hx-get="/dashboard/live/"' in page and 'hx-trigger="every 5s"' in page
+    assert "X-Background-Poll" in page
+    live = client.get(reverse("dashboard-live"), HTTP_HX_REQUEST="true")
+    assert live.status_code == 200
+    assert settled_ac225.lot_number in live.content.decode()
+    assert "<html" not in live.content.decode()
+
+
+def test_a_background_poll_does_not_keep_an_idle_session_alive(
+        client_for, analyst, settled_ac225, settings):
+    client = client_for(analyst)
+    client.get(reverse("dashboard"))
+    session = client.session
+    session["last_activity"] -= 60
+    session.save()
+    before = client.session["last_activity"]
+    client.get(reverse("dashboard-live"), HTTP_HX_REQUEST="true", HTTP_X_BACKGROUND_POLL="1")
+    assert client.session["last_activity"] == before
+    client.get(reverse("dashboard"))
+    assert client.session["last_activity"] > before
+
+
+def test_it_counts_batches_by_status(client_for, qp, settled_ac225, pb212_batch):
+    counts = dict((value, n) for value, _, n in
+                  client_for(qp).get(reverse("dashboard")).context["counts"])
+    assert counts["registered"] == 2
+    assert counts["released"] == 0
+
+
+def test_a_result_counted_too_early_shows_a_countdown_to_when_counting_is_valid(
+        client_for, analyst, settled_ac225, committed):
+    now = timezone.now()
+    with committed():
+        record(analyst, settled_ac225, "rcp", now, 96.0, "%",
+               developed_at=now - timedelta(minutes=10))
+    response = client_for(analyst).get(reverse("dashboard"))
+    waiting = response.context["waiting"]
+    assert len(waiting) == 1 and not waiting[0]["ready"]
+    # Fr-221 regrows to 99 % of equilibrium about 32.6 min after development
+    assert waiting[0]["seconds_left"] == pytest.approx(22.6 * 60, abs=60)
+    html = response.content.decode()
+    assert "counting valid from" in html
+    assert "data-countdown-to=" in html
+
+
+def test_a_failing_result_raises_an_alert(client_for, analyst, settled_ac225, committed):
+    with committed():
+        record(analyst, settled_ac225, "endotoxin", timezone.now(), 9.0, "EU/mL")
+    response = client_for(analyst).get(reverse("dashboard"))
+    assert [r.criterion.test_code for r in response.context["failing"]] == ["endotoxin"]
+    assert "above the upper limit" in response.content.decode()
+
+
+def test_a_conditionally_released_batch_lists_its_pending_tests(
+        client_for, qp, reviewed_pb212, committed, monkeypatch):
+    import batches.certificates
+
+    monkeypatch.setattr(batches.certificates, "certificate_request_issue", lambda **kw: None)
+    with committed():
+        disposition.batch_release_conditionally(actor=qp, password=PASSWORD,
+                                                batch=reviewed_pb212)
+    response = client_for(qp).get(reverse("dashboard"))
+    [pending] = response.context["pending_post_release"]
+    assert pending.batch == reviewed_pb212
+    assert {c.test_code for c in pending.criteria} == {"sterility", "ra224-breakthrough"}
+    assert "Sterility" in response.content.decode()
+
+
+def test_a_failure_after_release_shows_as_post_release_oos(
+        client_for, qp, analyst, reviewed_pb212, committed, monkeypatch):
+    import batches.certificates
+
+    monkeypatch.setattr(batches.certificates, "certificate_request_issue", lambda **kw: None)
+    with committed():
+        disposition.batch_release_conditionally(actor=qp, password=PASSWORD,
+                                                batch=reviewed_pb212)
+        record(analyst, reviewed_pb212, "sterility", timezone.now(), text="growth")
+    response = client_for(qp).get(reverse("dashboard"))
+    [alert] = response.context["oos"]
+    assert alert.batch.lot_number == reviewed_pb212.lot_number
+    assert [r.criterion.test_code for r in alert.failing] == ["sterility"]
+    assert "recall assessment" in response.content.decode()
+
+
+def _many_batches(products, operator, analyst, n):
+    now = timezone.now()
+    for i in range(n):
+        batch = settle(make_ac225_batch(product=products["ac225-psma-it"], operator=operator,
+                                        eos=now - timedelta(minutes=50 + i)))
+        services.result_record(actor=analyst, batch=batch,
+                               criterion=batch.specification.criteria.get(test_code="ph"),
+                               measured_at=now - timedelta(minutes=5), value=7.0, unit="pH")
+        make_pb212_batch(product=products["pb212-dotamtate"], operator=operator,
+                         eos=now - timedelta(hours=2, minutes=i))
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+# session, user, roles, status counts, longest shelf life, batches in work, batches taking
+# results, waiting, failing, conditionally released (+ their criteria and results when there are
+# some), recalled (+ their failing results when there are some), and the session's save
+DASHBOARD_MAX_QUERIES = 17
+
+
+def test_the_dashboard_takes_the_same_few_queries_however_many_batches(
+        products, operator, analyst, client_for, django_assert_max_num_queries):
+    client = client_for(analyst)
+    _many_batches(products, operator, analyst, 2)
+    few = _queries(client, reverse("dashboard"))
+    _many_batches(products, operator, analyst, 6)
+    many = _queries(client, reverse("dashboard"))
+    assert few == many
+    with django_assert_max_num_queries(DASHBOARD_MAX_QUERIES):
+        client.get(reverse("dashboard"))
+    with django_assert_max_num_queries(DASHBOARD_MAX_QUERIES - 1):
+        client.get(reverse("dashboard-live"))
+
+
+def test_the_batch_list_takes_the_same_few_queries_however_many_batches(
+        products, operator, analyst, client_for, django_assert_max_num_queries):
+    client = client_for(analyst)
+    _many_batches(products, operator, analyst, 2)
+    few = _queries(client, reverse("batch-list"))
+    _many_batches(products, operator, analyst, 6)
+    many = _queries(client, reverse("batch-list"))
+    assert few == many
+    # session, user, roles, products (filter), count, page, and the session's update
+    with django_assert_max_num_queries(9):
+        client.get(reverse("batch-list"))
+
+
+def test_batches_in_work_leave_out_long_expired_ones_but_keep_one_never_given_an_expiry(
+        products, operator, client_for, analyst):
+    now = timezone.now()
+    old = settle(make_ac225_batch(product=products["ac225-psma-it"], operator=operator,
+                                  eos=now - timedelta(days=3)))
+    just_expired = settle(make_ac225_batch(product=products["ac225-psma-it"], operator=operator,
+                                           eos=now - timedelta(hours=5)))
+    # registered outside committed(): its expiry was never computed
+    stuck = make_pb212_batch(product=products["pb212-dotamtate"], operator=operator,
+                             eos=now - timedelta(days=4))
+    rows = client_for(analyst).get(reverse("dashboard")).context["rows"]
+    shown = {row["batch"].lot_number: row for row in rows}
+    assert old.lot_number not in shown
+    assert shown[just_expired.lot_number]["expired"]
+    assert stuck.lot_number in shown and "computing" in client_for(analyst).get(
+        reverse("dashboard")).content.decode()
