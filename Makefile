@@ -49,6 +49,13 @@ lint: $(STAMP)
 bench-decay: $(STAMP)
 	$(BIN)/python bench/bench_decay.py
 
+# gunicorn on PostgreSQL (DATABASE_URL, or a fresh local alpharelease_bench), 16 clients.
+bench-api: $(STAMP)
+	$(BIN)/python bench/bench_api.py
+
+bench-web: $(STAMP)
+	$(BIN)/python bench/bench_web.py
+
 # Render + sign medians in process, then release latency through a real worker on
 # PostgreSQL and Redis (the local ones unless DATABASE_URL / CELERY_BROKER_URL are set).
 bench-release: $(STAMP)

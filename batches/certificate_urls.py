@@ -11,6 +11,6 @@ web_urlpatterns = [
 api_urlpatterns = [
     path("batches/<str:lot_number>/certificate/", views.CertificateApiView.as_view(),
          name="api-certificate"),
-    path("batches/<str:lot_number>/certificates/<int:version>/",
+    path("batches/<str:lot_number>/certificates/<str:version>/",
          views.CertificateApiView.as_view(), name="api-certificate-version"),
 ]

@@ -4,9 +4,14 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, render
-from rest_framework.response import Response
-from rest_framework.views import APIView
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 
+from .api.permissions import READ
+from .api.problems import Problem
+from .api.schema import problems
+from .api.views import ApiView
 from .certificates import SigningIdentityMissing, certificate_verify
 from .models import Batch, Certificate, CertificateStatus
 
@@ -29,24 +34,47 @@ def certificate_download(request, lot_number: str, version: int):
     return _pdf_response(certificate)
 
 
-def _problem(status: int, title: str, detail: str) -> Response:
-    return Response({"type": "about:blank", "title": title, "status": status, "detail": detail},
-                    status=status, content_type="application/problem+json")
+def _problem(status: int, title: str, detail: str) -> Problem:
+    return Problem(status, "no_certificate", detail, title=title)
 
 
-class CertificateApiView(APIView):
+class PdfRenderer(BaseRenderer):
+    """Lets a client ask for application/pdf; the view answers with the stored file."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+class CertificateApiView(ApiView):
     """GET the current signed certificate of a lot (or a given version) as PDF."""
 
-    def get(self, request, lot_number: str, version: int | None = None):
+    api_actions = {"GET": READ}
+    renderer_classes = [PdfRenderer, JSONRenderer]
+
+    @extend_schema(
+        summary="The signed release certificate (PDF) of a lot: current, or a given version",
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY,
+                                                             description="signed PDF"),
+                   **problems(401, 403, 404)},
+    )
+    def get(self, request, lot_number: str, version: str | None = None):
         batch = Batch.objects.filter(lot_number=lot_number).first()
         if batch is None:
-            return _problem(404, "Unknown lot", f"No batch has lot number {lot_number}.")
+            raise _problem(404, "Unknown lot", f"No batch has lot number {lot_number}.")
         certificates = batch.certificates.all()
         if version is not None:
-            certificate = certificates.filter(version=version).first()
+            if not version.isdigit():
+                raise _problem(404, "No such certificate version",
+                               f"{version!r} is not a version number; versions are 1, 2, ...")
+            certificate = certificates.filter(version=int(version)).first()
             if certificate is None or certificate.status not in (
                     CertificateStatus.ISSUED, CertificateStatus.SUPERSEDED):
-                return _problem(404, "No such certificate version",
+                raise _problem(404, "No such certificate version",
                                 f"Lot {lot_number} has no issued certificate version {version}.")
             return _pdf_response(certificate)
         certificate = certificates.filter(status=CertificateStatus.ISSUED).first()
@@ -55,7 +83,7 @@ class CertificateApiView(APIView):
             reason = ("its certificate is being issued; try again in a second" if pending
                       else f"the batch is {batch.get_status_display().lower()} and has not been "
                       "released")
-            return _problem(404, "No certificate yet",
+            raise _problem(404, "No certificate yet",
                             f"Lot {lot_number} has no current certificate: {reason}.")
         return _pdf_response(certificate)
 

@@ -23,9 +23,14 @@ app.conf.update(
             "task": "batches.tasks.sweep_unevaluated",
             "schedule": 60.0,
         },
+        "purge-idempotency-records": {
+            "task": "batches.api.tasks.purge_idempotency_records",
+            "schedule": 3600.0,
+        },
     },
 )
 app.autodiscover_tasks()
+app.autodiscover_tasks(["batches.api"])
 
 
 @worker_init.connect

@@ -4,13 +4,13 @@ from django.urls import include, path
 
 from batches.certificate_urls import api_urlpatterns as certificate_api
 from batches.certificate_urls import web_urlpatterns as certificate_web
-from qc.api import DecayView
+from batches.api.decay import DecayApiView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("api/v1/decay/", DecayView.as_view(), name="api-decay"),
+    path("api/v1/decay/", DecayApiView.as_view(), name="api-decay"),
     path("api/v1/", include(certificate_api)),
     path("api/v1/", include("batches.api_urls")),
     path("", include(certificate_web)),

@@ -42,8 +42,7 @@ CONFIG = schemathesis.Config.from_dict({"checks": {"positive_data_acceptance": {
     "expected-statuses": ["2xx", "401", "403", "404", "409", "422"]}}})
 # Endpoints owned elsewhere (certificates, decay calculator) are fuzzed once they use the
 # API's authentication and problem responses; until then they are listed here.
-OTHER_OWNERS = ("/api/v1/decay/", "/api/v1/batches/{lot_number}/certificate",
-                "/api/v1/batches/{lot_number}/certificates/")
+OTHER_OWNERS: tuple[str, ...] = ()
 SCHEMA = schemathesis.openapi.from_dict(_schema_dict(), config=CONFIG)
 SCHEMA.app = application
 OPERATIONS = [op for op in (result.ok() for result in SCHEMA.get_all_operations())
@@ -94,6 +93,8 @@ def anchored(case, data):
         _anchor_result(case.body, lot)
     elif case.path == "/api/v1/results/bulk/" and isinstance(case.body, dict):
         case.body["results"] = [_anchor_result(i, lot) for i in case.body["results"]]
+    elif case.path == "/api/v1/decay/":
+        case.query = {"nuclide": "Ac-225", "activity": "1 GBq", "at": ["30min", "6h"]}
     elif case.method == "POST" and case.path == "/api/v1/batches/":
         data["n"] += 1
         case.body.update(lot_number=f"PB-FUZZ-{data['n']}", product="pb212-dotamtate",
@@ -123,7 +124,9 @@ def test_the_api_conforms_to_its_schema_and_never_fails_with_a_server_error(oper
         seen.add(response.status_code)
 
     run()
-    if mode == "anchored":
+    # The fuzzed lot has no release, so its certificate endpoints can only answer 404; the
+    # certificate downloads are tested in tests/batches/test_certificate_issue.py.
+    if mode == "anchored" and "certificate" not in operation.path:
         assert seen & {200, 201}, f"no request succeeded: {sorted(seen)}"
 
 

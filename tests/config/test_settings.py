@@ -55,3 +55,9 @@ def test_it_starts_on_the_embedded_sqlite_default_in_debug(tmp_path):
     run = start_django(DEBUG="true", ALPHARELEASE_VAR_DIR=str(tmp_path))
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "django.db.backends.sqlite3"
+
+
+def test_an_empty_database_url_means_the_embedded_default(tmp_path):
+    run = start_django(DEBUG="true", DATABASE_URL="", ALPHARELEASE_VAR_DIR=str(tmp_path))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "django.db.backends.sqlite3"

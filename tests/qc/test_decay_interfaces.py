@@ -60,7 +60,7 @@ def test_the_api_explains_a_bad_query_as_a_problem(client, analyst):
     client.force_login(analyst)
     response = client.get("/api/v1/decay/", {"nuclide": "Ac-225", "activity": "5 kg",
                                              "at": "1h"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response["Content-Type"] == "application/problem+json"
     assert "accepted units" in response.json()["detail"]
 

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from batches.api.demo_keys import demo_instrument_keys
 from batches.demo import demo_logins, seed
 
 
@@ -15,3 +16,12 @@ class Command(BaseCommand):
         self.stdout.write("Demo logins (username / password / role):")
         for username, password, role in demo_logins():
             self.stdout.write(f"  {username:<10} {password:<20} {role}")
+        keys = demo_instrument_keys()
+        if keys:
+            self.stdout.write("Demo instrument API keys (shown once; send as "
+                              "'Authorization: Bearer KEY'):")
+            for serial, key in keys:
+                self.stdout.write(f"  {serial:<18} {key}")
+        else:
+            self.stdout.write("Demo instrument API keys were shown when they were made; "
+                              "`manage.py instrument_key SERIAL` makes a new one.")
