@@ -2,9 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from batches.api.decay import DecayApiView
 from batches.certificate_urls import api_urlpatterns as certificate_api
 from batches.certificate_urls import web_urlpatterns as certificate_web
-from batches.api.decay import DecayApiView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
