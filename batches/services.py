@@ -1,6 +1,8 @@
 """Writes. Each service is one transaction with its audit event; side effects run on commit."""
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from qc.audit import audit_record
+from qc.audit import AuditEntry, audit_entry, audit_record, audit_record_many
 from qc.engine import site_engine
 from qc.errors import RuleViolation
 from qc.models import Criterion, Instrument
@@ -76,7 +78,12 @@ def batch_register(
     elution: Elution | None = None,
     source_lot: SourceLot | None = None,
     actor_name: str = "",
+    channel: str = Channel.WEB,
 ) -> Batch:
+    """Register a batch. A person must be a production operator; the synthesis module
+    registers over the API with a key whose scope allows it (checked by the API)."""
+    if channel == Channel.WEB and not has_role(actor, Role.OPERATOR):
+        raise RuleViolation("Only a production operator registers batches.", code="forbidden")
     errors: dict[str, list[str]] = {}
     lot_number = (lot_number or "").strip()
     if not lot_number:
@@ -217,6 +224,81 @@ def _check_recorder(*, actor, batch: Batch, supersedes: Result | None, channel: 
                             code="forbidden")
 
 
+def _result_errors(*, batch: Batch, criterion: Criterion, measured_at: datetime, value,
+                   unit: str, value_text: str, method_times: dict[str, datetime],
+                   supersedes: Result | None, reason: str, now: datetime
+                   ) -> tuple[dict[str, list[str]], float | None]:
+    """What is wrong with a result before any lock is taken, and its canonical value."""
+    errors: dict[str, list[str]] = {}
+    if criterion.specification_id != batch.specification_id:
+        errors["test_code"] = [f"Test {criterion.test_code} is not in the specification of lot "
+                               f"{batch.lot_number} ({batch.product.code} "
+                               f"v{batch.specification.version})."]
+    _require_aware(errors, "measured_at", measured_at)
+    if "measured_at" not in errors:
+        if measured_at < batch.eos:
+            errors["measured_at"] = [f"Measured before the end of synthesis "
+                                     f"({batch.eos.isoformat()}); check the instrument clock."]
+        skew = timedelta(seconds=settings.MEASURED_AT_CLOCK_SKEW_S)
+        if measured_at > now + skew:
+            errors["measured_at"] = ["This time is in the future; check the instrument clock."]
+    for name, at in method_times.items():
+        _require_aware(errors, name, at)
+    canonical_value = _validate_value(errors, criterion, value, unit, value_text)
+    if supersedes is not None:
+        if supersedes.batch_id != batch.id or supersedes.criterion_id != criterion.id:
+            errors["supersedes"] = ["A correction must supersede a result of the same batch "
+                                    "and test."]
+        if not reason.strip():
+            errors["reason"] = ["Say why the result is corrected."]
+    return errors, canonical_value
+
+
+def _check_open_for(locked: Batch, measured_at: datetime) -> None:
+    if locked.expiry and measured_at > locked.expiry and locked.status in (
+            BatchStatus.REGISTERED, BatchStatus.IN_QC):
+        raise RuleViolation(f"Lot {locked.lot_number} expired at {locked.expiry.isoformat()}; "
+                            "results measured after expiry are refused.", code="batch_closed")
+
+
+def _new_result(*, actor, locked: Batch, criterion: Criterion, canonical_value: float | None,
+                value, unit: str, value_text: str, measured_at: datetime,
+                method_times: dict[str, datetime], instrument: Instrument | None, channel: str,
+                raw_data: RawDataFile | None = None, supersedes: Result | None = None,
+                reason: str = "") -> Result:
+    return Result(
+        batch=locked, criterion=criterion, value=canonical_value,
+        entered_value=("" if criterion.is_text else f"{value} {unit}".strip()),
+        unit=input_unit_for(criterion.unit, criterion.quantity) if not criterion.is_text
+        else "",
+        value_text=(value_text or "").strip(), measured_at=measured_at,
+        method_times={k: v.isoformat() for k, v in method_times.items()},
+        instrument=instrument, raw_data=raw_data, recorded_by=actor, channel=channel,
+        supersedes=supersedes, reason=reason.strip(),
+    )
+
+
+def _result_entry(result: Result, *, reason: str = "") -> AuditEntry:
+    supersedes = result.supersedes
+    return audit_entry(
+        action="result.supersede" if supersedes else "result.record", obj=result,
+        before={"result_id": supersedes.id} if supersedes else None,
+        after={"test_code": result.criterion.test_code, "value": result.value,
+               "entered": result.entered_value, "text": result.value_text,
+               "measured_at": result.measured_at, "channel": result.channel,
+               "instrument": result.instrument.serial if result.instrument else None},
+        reason=reason, batch_lot=result.batch.lot_number,
+    )
+
+
+def _first_result_entry(locked: Batch) -> AuditEntry:
+    """The batch enters QC with its first result (the caller saves the status)."""
+    return audit_entry(action="batch.status", obj=locked,
+                       before={"status": BatchStatus.REGISTERED},
+                       after={"status": BatchStatus.IN_QC}, reason="first result recorded",
+                       batch_lot=locked.lot_number)
+
+
 def result_record(
     *,
     actor,
@@ -234,29 +316,11 @@ def result_record(
     reason: str = "",
     actor_name: str = "",
 ) -> Result:
-    errors: dict[str, list[str]] = {}
-    if criterion.specification_id != batch.specification_id:
-        errors["test_code"] = [f"Test {criterion.test_code} is not in the specification of lot "
-                               f"{batch.lot_number} ({batch.product.code} "
-                               f"v{batch.specification.version})."]
-    _require_aware(errors, "measured_at", measured_at)
-    if "measured_at" not in errors:
-        if measured_at < batch.eos:
-            errors["measured_at"] = [f"Measured before the end of synthesis "
-                                     f"({batch.eos.isoformat()}); check the instrument clock."]
-        skew = timedelta(seconds=settings.MEASURED_AT_CLOCK_SKEW_S)
-        if measured_at > timezone.now() + skew:
-            errors["measured_at"] = ["This time is in the future; check the instrument clock."]
     method_times = method_times or {}
-    for name, at in method_times.items():
-        _require_aware(errors, name, at)
-    canonical_value = _validate_value(errors, criterion, value, unit, value_text)
-    if supersedes is not None:
-        if supersedes.batch_id != batch.id or supersedes.criterion_id != criterion.id:
-            errors["supersedes"] = ["A correction must supersede a result of the same batch "
-                                    "and test."]
-        if not reason.strip():
-            errors["reason"] = ["Say why the result is corrected."]
+    errors, canonical_value = _result_errors(
+        batch=batch, criterion=criterion, measured_at=measured_at, value=value, unit=unit,
+        value_text=value_text, method_times=method_times, supersedes=supersedes, reason=reason,
+        now=timezone.now())
     if errors:
         raise ValidationError(errors)
     _check_instrument(instrument, measured_at)
@@ -264,43 +328,124 @@ def result_record(
     with transaction.atomic():
         locked = Batch.objects.select_for_update().get(pk=batch.pk)
         _check_recorder(actor=actor, batch=locked, supersedes=supersedes, channel=channel)
-        if locked.expiry and measured_at > locked.expiry and locked.status in (
-                BatchStatus.REGISTERED, BatchStatus.IN_QC):
-            raise RuleViolation(f"Lot {locked.lot_number} expired at {locked.expiry.isoformat()}; "
-                                "results measured after expiry are refused.", code="batch_closed")
+        _check_open_for(locked, measured_at)
         if supersedes is not None:
             if Result.objects.filter(supersedes=supersedes).exists():
                 raise RuleViolation("That result has already been superseded; correct the "
                                     "latest result instead.", code="already_superseded")
-        result = Result.objects.create(
-            batch=locked, criterion=criterion, value=canonical_value,
-            entered_value=("" if criterion.is_text else f"{value} {unit}".strip()),
-            unit=input_unit_for(criterion.unit, criterion.quantity) if not criterion.is_text
-            else "",
-            value_text=(value_text or "").strip(), measured_at=measured_at,
-            method_times={k: v.isoformat() for k, v in method_times.items()},
-            instrument=instrument, raw_data=raw_data, recorded_by=actor, channel=channel,
-            supersedes=supersedes, reason=reason.strip(),
-        )
-        audit_record(
-            actor=actor, actor_name=actor_name,
-            action="result.supersede" if supersedes else "result.record", obj=result,
-            before={"result_id": supersedes.id} if supersedes else None,
-            after={"test_code": criterion.test_code, "value": canonical_value,
-                   "entered": result.entered_value, "text": result.value_text,
-                   "measured_at": measured_at, "channel": channel,
-                   "instrument": instrument.serial if instrument else None},
-            reason=reason, batch_lot=locked.lot_number,
-        )
+        result = _new_result(
+            actor=actor, locked=locked, criterion=criterion, canonical_value=canonical_value,
+            value=value, unit=unit, value_text=value_text, measured_at=measured_at,
+            method_times=method_times, instrument=instrument, channel=channel,
+            raw_data=raw_data, supersedes=supersedes, reason=reason)
+        result.save()
+        entries = [_result_entry(result, reason=reason)]
         if locked.status == BatchStatus.REGISTERED:
             locked.status = BatchStatus.IN_QC
             locked.save(update_fields=["status"])
-            audit_record(actor=actor, actor_name=actor_name, action="batch.status", obj=locked,
-                         before={"status": BatchStatus.REGISTERED},
-                         after={"status": BatchStatus.IN_QC}, reason="first result recorded",
-                         batch_lot=locked.lot_number)
+            entries.append(_first_result_entry(locked))
+        # Last: the chain head is held from here to the commit.
+        audit_record_many(actor=actor, actor_name=actor_name, entries=entries)
         transaction.on_commit(lambda: _enqueue("evaluate_result", result.id))
     return result
+
+
+@dataclass(frozen=True)
+class ResultInput:
+    """One new result of a bulk recording (the arguments of result_record that apply)."""
+
+    batch: Batch
+    criterion: Criterion
+    measured_at: datetime
+    value: float | None = None
+    unit: str = ""
+    value_text: str = ""
+    method_times: dict[str, datetime] = field(default_factory=dict)
+    instrument: Instrument | None = None
+
+
+class ResultsRefused(Exception):
+    """Some items of a bulk recording were refused, so none was stored. `errors` maps an
+    item's index to its field errors (a ValidationError), `refusals` to the GMP rule it
+    breaks (a RuleViolation); each item has at most one of the two."""
+
+    def __init__(self, *, errors: dict[int, ValidationError],
+                 refusals: dict[int, RuleViolation]):
+        super().__init__(f"{len(errors)} invalid and {len(refusals)} refused results")
+        self.errors = errors
+        self.refusals = refusals
+
+
+# Evaluation messages carry up to this many result ids: a bulk recording queues a few
+# messages, not one per result, and a worker still spreads a large recording over several.
+EVALUATION_CHUNK = 50
+
+
+def result_record_many(*, actor, items: Sequence[ResultInput], channel: str = Channel.API,
+                       actor_name: str = "") -> list[Result]:
+    """Record new results all or nothing: the same checks as result_record for every item
+    (every failing item is reported, by index, in ResultsRefused), then one transaction that
+    locks the batches once (in id order), inserts the results and chains one audit event per
+    result (and per batch entering QC) under one chain-head lock."""
+    now = timezone.now()
+    errors: dict[int, ValidationError] = {}
+    refusals: dict[int, RuleViolation] = {}
+    prepared: list[tuple[int, ResultInput, float | None]] = []
+    for index, item in enumerate(items):
+        item_errors, canonical_value = _result_errors(
+            batch=item.batch, criterion=item.criterion, measured_at=item.measured_at,
+            value=item.value, unit=item.unit, value_text=item.value_text,
+            method_times=item.method_times, supersedes=None, reason="", now=now)
+        if item_errors:
+            errors[index] = ValidationError(item_errors)
+            continue
+        try:
+            _check_instrument(item.instrument, item.measured_at)
+        except RuleViolation as exc:
+            refusals[index] = exc
+            continue
+        prepared.append((index, item, canonical_value))
+
+    with transaction.atomic():
+        ids = sorted({item.batch.pk for _, item, _ in prepared})
+        locked = {b.pk: b for b in Batch.objects.select_for_update().filter(pk__in=ids)
+                  .order_by("pk")}
+        results: list[Result] = []
+        for index, item, canonical_value in prepared:
+            batch = locked[item.batch.pk]
+            try:
+                _check_recorder(actor=actor, batch=batch, supersedes=None, channel=channel)
+                _check_open_for(batch, item.measured_at)
+            except RuleViolation as exc:
+                refusals[index] = exc
+                continue
+            results.append(_new_result(
+                actor=actor, locked=batch, criterion=item.criterion,
+                canonical_value=canonical_value, value=item.value, unit=item.unit,
+                value_text=item.value_text, measured_at=item.measured_at,
+                method_times=item.method_times, instrument=item.instrument, channel=channel))
+        if errors or refusals:
+            raise ResultsRefused(errors=dict(sorted(errors.items())),
+                                 refusals=dict(sorted(refusals.items())))
+        Result.objects.bulk_create(results)
+        entries: list[AuditEntry] = []
+        entering_qc: list[Batch] = []
+        for result in results:
+            entries.append(_result_entry(result))
+            batch = result.batch
+            if batch.status == BatchStatus.REGISTERED:
+                batch.status = BatchStatus.IN_QC
+                entering_qc.append(batch)
+                entries.append(_first_result_entry(batch))
+        if entering_qc:
+            Batch.objects.filter(pk__in=[b.pk for b in entering_qc]).update(
+                status=BatchStatus.IN_QC)
+        audit_record_many(actor=actor, actor_name=actor_name, entries=entries)
+        pending = [r.id for r in sorted(results, key=lambda r: (r.batch_id, r.id))]
+        for start in range(0, len(pending), EVALUATION_CHUNK):
+            chunk = pending[start:start + EVALUATION_CHUNK]
+            transaction.on_commit(lambda chunk=chunk: _enqueue("evaluate_results", chunk))
+    return results
 
 
 def _batch_times(batch: Batch):

@@ -20,7 +20,13 @@ from qc.errors import RuleViolation
 
 from ..models import Batch, Channel, RawDataFile
 from ..selectors import batch_detail, batch_list, criterion_statuses
-from ..services import batch_register, result_record
+from ..services import (
+    ResultInput,
+    ResultsRefused,
+    batch_register,
+    result_record,
+    result_record_many,
+)
 from . import schema as docs
 from .authentication import InstrumentKeyAuthentication, request_key
 from .fields import LenientJSONParser
@@ -188,26 +194,32 @@ class BulkResultCreateView(ApiView):
                 errors += [{"index": index, **e} for e in field_errors(exc.detail)]
         if errors:
             raise validation_problem(errors)
-        # Every item goes through the service so that every failing item is reported; any
-        # failure then rolls the whole request back (the caller's transaction).
-        _lock_batches([v["batch"] for _, v in validated])
-        created, refusals = [], []
-        for index, v in validated:
-            try:
-                created.append((index, _record(request, v)))
-            except DjangoValidationError as exc:
+        inputs = [ResultInput(
+            batch=v["batch"], criterion=v["criterion"], measured_at=v["measured_at"],
+            value=v.get("value"), unit=v["unit"], value_text=v["value_text"],
+            method_times=v["method_times"], instrument=v["instrument_obj"])
+            for _, v in validated]
+        actor, actor_name = _actor(request)
+        try:
+            results = result_record_many(actor=actor, actor_name=actor_name, items=inputs,
+                                         channel=Channel.API)
+        except ResultsRefused as exc:
+            # The service numbers the items it was given; the request numbers every item.
+            for position, error in exc.errors.items():
+                index, v = validated[position]
                 errors += [{"index": index, **e}
-                           for e in _service_errors(exc, v["method_times"])]
-            except RuleViolation as exc:
-                refusals.append({"index": index, "field": "non_field_errors",
-                                 "message": exc.message, "code": exc.code})
-        if errors or refusals:
+                           for e in _service_errors(error, v["method_times"])]
+            refusals = [{"index": validated[position][0], "field": "non_field_errors",
+                         "message": refusal.message, "code": refusal.code}
+                        for position, refusal in exc.refusals.items()]
             problem = (validation_problem(errors + refusals) if errors
                        else rule_violation_problem(RuleViolation(refusals[0]["message"],
                                                                  code=refusals[0]["code"])))
             problem.errors = errors + refusals
             problem.detail = (f"Nothing was stored. {summary(problem.errors)}")
-            raise problem
+            raise problem from None
+        created = [(index, result) for (index, _), result in zip(validated, results,
+                                                                   strict=True)]
         body = {"count": len(created), "results": [
             {"index": index, "id": r.id, "lot_number": r.batch.lot_number,
              "test_code": r.criterion.test_code, "value": r.value, "unit": r.unit}
@@ -248,7 +260,7 @@ class BatchListView(ApiView, generics.ListAPIView):
                 actor=actor, actor_name=actor_name, lot_number=v["lot_number"],
                 product=v["product"], eos=v["eos"], calibration_time=v["calibration_time"],
                 activity_bq=v["activity_bq"], volume_ml=v["volume_ml"], elution=v["elution"],
-                source_lot=v["source_lot"])
+                source_lot=v["source_lot"], channel=Channel.API)
         except DjangoValidationError as exc:
             raise validation_problem(django_errors(exc, {"activity_bq": "activity"})) from None
         return Response(_detail(batch.lot_number), status=201,

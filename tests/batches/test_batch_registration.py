@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 
 from batches import services
 from batches.models import Batch, BatchStatus
+from qc.errors import RuleViolation
 from qc.models import AuditEvent
 from tests.factories import make_elution, make_source_lot
 
@@ -43,6 +44,15 @@ def test_it_computes_expiry_and_decay_table_on_commit(products, operator, now, c
     assert batch.expiry == now + timedelta(hours=3)
     assert "shelf life" in batch.expiry_reason
     assert "Ac-225" in batch.decay_table["activities_Bq"]
+
+
+@pytest.mark.parametrize("persona", ["analyst", "qp", "admin_user"])
+def test_only_a_production_operator_registers_a_batch_even_when_the_service_is_called_directly(
+        products, request, now, persona):
+    with pytest.raises(RuleViolation, match="Only a production operator registers batches"):
+        register(products["ac225-psma-it"], request.getfixturevalue(persona), eos=now)
+    assert not Batch.objects.exists()
+    assert not AuditEvent.objects.filter(action="batch.register").exists()
 
 
 def test_it_refuses_a_duplicate_lot_number(products, operator, now):
