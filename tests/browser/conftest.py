@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PASSWORD
-from tests.web.conftest import identity_dir, signing_identity  # noqa: F401 (fixtures)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -23,23 +23,6 @@ def client_for(db):
     return make
 
 
-@pytest.fixture(scope="session")
-def identity_dir(tmp_path_factory):
-    from batches.pdf.signing import create_signing_identity
-
-    folder = tmp_path_factory.mktemp("signing")
-    create_signing_identity(folder / "site.p12", b"test-passphrase", common_name="Test site",
-                            organisation="Test site")
-    return folder
-
-
-@pytest.fixture
-def signing_identity(settings, identity_dir):
-    settings.SIGNING_P12_PATH = str(identity_dir / "site.p12")
-    settings.SIGNING_P12_PASSPHRASE = "test-passphrase"
-    return identity_dir
-
-
 @pytest.fixture
 def settled_ac225(ac225_batch):
     """The 225Ac batch with its expiry, decay table and Ac-227 share evaluated."""
