@@ -194,7 +194,11 @@ def _result_rows(page: queries.BatchPage, actions: list[str], now: datetime, use
 
 
 def _signature_rows(signatures):
-    return [{"signature": s, "intact": disposition.signature_integrity(s)} for s in signatures]
+    """Each signature with whether what was signed is untampered (it still hashes to the
+    signed SHA-256), and the legitimate amendments since: results corrected or invalidated
+    after signing, which leave the signed record untampered but must be seen beside it."""
+    return [{"signature": s, "untampered": disposition.signature_integrity(s),
+             "amendments": disposition.amendments_since(s)} for s in signatures]
 
 
 def _live(batch: Batch, now: datetime) -> dict:

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from batches import disposition
 from tests.factories import make_ac225_batch
 from tests.gmp.flows import record, settle
 
@@ -103,24 +104,38 @@ def tamper(table: str, sql: str, params) -> None:
             cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {table}_append_only")
 
 
-def test_signatures_show_with_their_record_integrity(client_for, qp, reviewed_pb212,
-                                                     analyst, committed):
+def test_signatures_say_whether_the_signed_record_was_tampered_with(
+        client_for, qp, reviewed_pb212, analyst, committed):
     response = page(client_for(qp), reviewed_pb212)
     [row] = response.context["signatures"]
-    assert row["signature"].meaning == "reviewed" and row["intact"]
-    assert "Intact" in response.content.decode()
-    # a result recorded after the review is a later record: the signature stays intact
+    assert row["signature"].meaning == "reviewed" and row["untampered"]
+    assert "Not tampered with" in response.content.decode()
+    # a result recorded after the review is a later record: the signed record is untouched
     with committed():
         record(analyst, reviewed_pb212, "sterility", timezone.now(), text="sterile")
     [row] = page(client_for(qp), reviewed_pb212).context["signatures"]
-    assert row["intact"]
-    # a signed result changed behind the application's back breaks it, and the page says so
+    assert row["untampered"] and row["amendments"] == []
+    # a signed result changed behind the application's back is tampering, and the page says so
     rcp = reviewed_pb212.results.get(criterion__test_code="rcp")
     tamper("batches_result", "UPDATE batches_result SET value = 99.9 WHERE id = %s", [rcp.id])
     response = page(client_for(qp), reviewed_pb212)
     [row] = response.context["signatures"]
-    assert not row["intact"]
-    assert "Record changed since signing" in response.content.decode()
+    assert not row["untampered"]
+    assert "Tampered with: no longer what was signed" in response.content.decode()
+
+
+def test_a_correction_after_signing_shows_as_an_amendment_not_as_tampering(
+        client_for, qp, reviewed_pb212, analyst, committed):
+    rcp = reviewed_pb212.results.get(criterion__test_code="rcp")
+    with committed():
+        disposition.result_correct(actor=analyst, result=rcp, value=98.0,
+                                   reason="transcription error")
+    response = page(client_for(qp), reviewed_pb212)
+    [row] = response.context["signatures"]
+    assert row["untampered"]
+    assert [r.id for r in row["amendments"]] == [rcp.id]
+    html = response.content.decode()
+    assert 'data-testid="amended-since"' in html and "Not tampered with" in html
 
 
 def test_the_certificate_area_says_none_before_release(client_for, analyst, settled_ac225):
