@@ -14,6 +14,15 @@ def evaluate_result(result_id: int) -> str:
     return services.result_evaluate(result_id=result_id).verdict
 
 
+@shared_task(name="batches.tasks.evaluate_results", **RETRY)
+def evaluate_results(result_ids: list[int]) -> int:
+    """The results of one bulk recording, in one message (evaluating one is idempotent, so a
+    retry after a partial run re-judges nothing)."""
+    for result_id in result_ids:
+        services.result_evaluate(result_id=result_id)
+    return len(result_ids)
+
+
 @shared_task(name="batches.tasks.compute_batch_physics", **RETRY)
 def compute_batch_physics(batch_id: int) -> str:
     batch = services.batch_compute_physics(batch_id=batch_id)

@@ -1,11 +1,12 @@
 """The audit trail: every write that matters leaves a hash-chained event in the same
 transaction (21 CFR 11.10(e), EU GMP Annex 11 cl. 9)."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .canonical import canonical_json, jsonable, sha256_hex
@@ -33,6 +34,29 @@ def event_hash(prev_hash: str, event: AuditEvent) -> str:
     return sha256_hex(prev_hash + canonical_json(_event_content(event)))
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """What one event says, before it is chained: see audit_record for the fields."""
+
+    action: str
+    object_type: str
+    object_id: str | int
+    before: Any = None
+    after: Any = None
+    reason: str = ""
+    batch_lot: str = ""
+
+
+def audit_entry(*, action: str, obj=None, object_type: str = "", object_id: str | int = "",
+                before: Any = None, after: Any = None, reason: str = "",
+                batch_lot: str = "") -> AuditEntry:
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or obj.pk
+    return AuditEntry(action=action, object_type=object_type, object_id=object_id,
+                      before=before, after=after, reason=reason, batch_lot=batch_lot)
+
+
 def audit_record(
     *,
     actor,
@@ -49,36 +73,50 @@ def audit_record(
     """Append one event to the chain. Must run inside the transaction of the change.
 
     It locks the single chain-head row until the transaction ends, so every row lock a
-    transaction needs must be taken before its first audit_record call: a lock taken after
-    it (batch after head, while another writer holds batch then waits for head) deadlocks."""
+    transaction needs must be taken before its first audit_record (or audit_record_many)
+    call: a lock taken after it (batch after head, while another writer holds batch then
+    waits for head) deadlocks. For the same reason, do every other write and query of the
+    transaction that can come first before it: the head is held, and every other writer
+    waits, from this call until the commit."""
+    entry = audit_entry(action=action, obj=obj, object_type=object_type, object_id=object_id,
+                        before=before, after=after, reason=reason, batch_lot=batch_lot)
+    return audit_record_many(actor=actor, actor_name=actor_name, entries=[entry])[0]
+
+
+def audit_record_many(*, actor, entries: Sequence[AuditEntry], actor_name: str = ""
+                      ) -> list[AuditEvent]:
+    """Append `entries`, in order, as consecutive events of the chain: one head lock and one
+    insert however many there are. The same transaction and lock-order rules as audit_record."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id or obj.pk
+    if not entries:
+        return []
     user = actor if getattr(actor, "is_authenticated", False) else None
+    name = actor_name or (user.get_username() if user else "system")
+    at = timezone.now()
+    # Everything that does not need the head is prepared before the head is locked.
+    events = [AuditEvent(at=at, actor=user, actor_name=name, action=entry.action,
+                         object_type=entry.object_type, object_id=str(entry.object_id),
+                         batch_lot=entry.batch_lot, before=jsonable(entry.before),
+                         after=jsonable(entry.after), reason=entry.reason)
+              for entry in entries]
+    contents = [canonical_json(_event_content(event)) for event in events]
     head, _ = AuditChainHead.objects.select_for_update().get_or_create(
         pk=1, defaults={"last_hash": GENESIS_HASH}
     )
-    event = AuditEvent(
-        at=timezone.now(),
-        actor=user,
-        actor_name=actor_name or (user.get_username() if user else "system"),
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        batch_lot=batch_lot,
-        before=jsonable(before),
-        after=jsonable(after),
-        reason=reason,
-        prev_hash=head.last_hash,
-    )
-    event.hash = event_hash(head.last_hash, event)
-    event.save()
-    head.last_hash = event.hash
-    head.count += 1
-    head.save(update_fields=["last_hash", "count"])
-    return event
+    prev = head.last_hash
+    for event, content in zip(events, contents, strict=True):
+        event.prev_hash = prev
+        event.hash = prev = sha256_hex(prev + content)
+    if len(events) == 1:
+        events[0].save()
+    else:
+        # Ids follow list order (one statement per chunk, under the head lock), so the chain's
+        # order by id is the order of `entries`.
+        AuditEvent.objects.bulk_create(events)
+    AuditChainHead.objects.filter(pk=head.pk).update(last_hash=prev,
+                                                     count=F("count") + len(events))
+    return events
 
 
 @dataclass(frozen=True)

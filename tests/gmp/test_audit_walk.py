@@ -152,6 +152,11 @@ def test_every_state_changing_service_leaves_exactly_its_audit_events(
     walk.step(services.result_record, ["result.record"], actor=analyst, batch=batch,
               criterion=first.criterion, measured_at=batch.eos + timedelta(minutes=9),
               value=7.0, unit="pH")
+    walk.step(services.result_record_many, ["result.record", "result.record"], actor=analyst,
+              channel="web", items=[
+                  services.ResultInput(batch=batch, criterion=first.criterion, value=v,
+                                       unit="pH", measured_at=batch.eos + timedelta(minutes=m))
+                  for m, v in ((10, 7.1), (11, 7.2))])
     walk.step(services.result_evaluate, ["result.evaluate"], result_id=first.pk)
     walk.step(disposition.result_invalidate, ["signature.invalidated", "result.invalidate"],
               actor=reviewer, password=PASSWORD, result=first, cause="strip misread")
