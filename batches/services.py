@@ -1,8 +1,9 @@
 """Writes. Each service is one transaction with its audit event; side effects run on commit."""
 
+import dataclasses
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from qc.audit import AuditEntry, audit_entry, audit_record, audit_record_many
+from qc.bulk_insert import bulk_insert
 from qc.engine import site_engine
 from qc.errors import RuleViolation
 from qc.models import Criterion, Instrument
@@ -360,7 +362,7 @@ class ResultInput:
     value: float | None = None
     unit: str = ""
     value_text: str = ""
-    method_times: dict[str, datetime] = field(default_factory=dict)
+    method_times: dict[str, datetime] = dataclasses.field(default_factory=dict)
     instrument: Instrument | None = None
 
 
@@ -427,7 +429,7 @@ def result_record_many(*, actor, items: Sequence[ResultInput], channel: str = Ch
         if errors or refusals:
             raise ResultsRefused(errors=dict(sorted(errors.items())),
                                  refusals=dict(sorted(refusals.items())))
-        Result.objects.bulk_create(results)
+        bulk_insert(Result, results)
         entries: list[AuditEntry] = []
         entering_qc: list[Batch] = []
         for result in results:

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from .bulk_insert import bulk_insert
 from .canonical import canonical_json, jsonable, sha256_hex
 from .models import AuditChainHead, AuditEvent
 
@@ -108,12 +109,8 @@ def audit_record_many(*, actor, entries: Sequence[AuditEntry], actor_name: str =
     for event, content in zip(events, contents, strict=True):
         event.prev_hash = prev
         event.hash = prev = sha256_hex(prev + content)
-    if len(events) == 1:
-        events[0].save()
-    else:
-        # Ids follow list order (one statement per chunk, under the head lock), so the chain's
-        # order by id is the order of `entries`.
-        AuditEvent.objects.bulk_create(events)
+    # Ids are drawn in list order under the head lock, so the order by id is the chain's.
+    bulk_insert(AuditEvent, events)
     AuditChainHead.objects.filter(pk=head.pk).update(last_hash=prev,
                                                      count=F("count") + len(events))
     return events
