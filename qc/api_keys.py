@@ -13,6 +13,8 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from .audit import audit_record
@@ -59,6 +61,17 @@ def instrument_user(instrument: Instrument):
     except IntegrityError:
         return User.objects.get(username=username)
     return user
+
+
+def key_account(key: InstrumentApiKey):
+    """The system account a key verified by api_key_verify acts as, without another query:
+    its id and username are known, the rest of the row loads only if something reads it."""
+    account_id = getattr(key, "account_id", None)
+    if account_id is None:
+        return instrument_user(key.instrument)
+    User = get_user_model()
+    return User.from_db("default", ["id", "username"],
+                        [account_id, f"{SYSTEM_USERNAME_PREFIX}{key.instrument.serial}"])
 
 
 def _check_test_codes(test_codes: Iterable[str]) -> list[str]:
@@ -125,7 +138,11 @@ def api_key_verify(plaintext: str) -> InstrumentApiKey | None:
     """The active key matching `plaintext`, with its instrument; None if unknown or revoked."""
     if not plaintext or not plaintext.startswith(KEY_PREFIX) or len(plaintext) > 200:
         return None
+    accounts = get_user_model().objects.filter(
+        username=Concat(Value(SYSTEM_USERNAME_PREFIX), OuterRef("instrument__serial")))
+    # The instrument's system account comes in the same query (see key_account).
     key = (InstrumentApiKey.objects.select_related("instrument")
+           .annotate(account_id=Subquery(accounts.values("pk")[:1]))
            .filter(key_hash=hash_key(plaintext), revoked_at__isnull=True).first())
     if key is None:
         return None

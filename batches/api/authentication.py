@@ -4,7 +4,7 @@ account, and request.auth is the key (its scope and its name for the audit trail
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from qc.api_keys import api_key_verify, instrument_user
+from qc.api_keys import api_key_verify, key_account
 from qc.models import InstrumentApiKey
 
 
@@ -29,7 +29,7 @@ class InstrumentKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 "This API key is unknown or has been revoked; ask an administrator for a new "
                 "key for the instrument.")
-        return instrument_user(key.instrument), key
+        return key_account(key), key
 
     def authenticate_header(self, request) -> str:
         return f'{self.keyword} realm="alpharelease"'

@@ -54,6 +54,7 @@ READ_ONLY = {
     "qc.api_keys.key_label": "pure",
     "qc.api_keys.api_key_verify": "read; stamps last_used_at, operational metadata",
     "qc.api_keys.instrument_user": "the system account made inside api_key_create (audited)",
+    "qc.api_keys.key_account": "read: the account of a key api_key_verify returned",
 }
 
 
