@@ -197,7 +197,7 @@ def _check_validity(
             lead = f"Counted {_duration(elapsed)} after the strip was developed"
         return (
             f"{lead}; {daughter} reaches {_percent(fraction)} of equilibrium with {product} "
-            f"{_duration(wait)} after development. Count again after {_iso(valid_from)} "
+            f"{_duration(wait)} after development. Count again after {_utc_text(valid_from)} "
             f"({_duration(valid_from - counted)} from the count).",
             valid_from,
         )
@@ -211,7 +211,8 @@ def _check_validity(
     return (
         f"Counted {_duration(elapsed)} after EOS; the count is valid only "
         f"{_number(half_lives)} half-lives of {product} ({_duration(wait)}) after EOS. "
-        f"Count again after {_iso(valid_from)} ({_duration(valid_from - counted)} from the count).",
+        f"Count again after {_utc_text(valid_from)} "
+        f"({_duration(valid_from - counted)} from the count).",
         valid_from,
     )
 
@@ -247,7 +248,7 @@ def _project(
     value = float(measurement.value)  # type: ignore[arg-type]  # checked by the caller
     measured_at = measurement.measured_at
     product = normalise_nuclide(batch.product_nuclide)
-    where = f" at {rule.judged_at} ({_iso(at)})" if rule.judged_at != "measured" else ""
+    where = f" at {rule.judged_at} ({_utc_text(at)})" if rule.judged_at != "measured" else ""
 
     if rule.quantity == "plain":
         return value, _Context(head=where)
@@ -259,13 +260,14 @@ def _project(
         )
         return 100.0 * corrected / nominal, _Context(
             head=f" of the stated activity{where}",
-            tail=f"; measured {_with_unit(value, 'Bq')} at {_iso(measured_at)}",
+            tail=f"; measured {_with_unit(value, 'Bq')} at {_utc_text(measured_at)}",
         )
 
     if rule.quantity == "activity_concentration":
         corrected = value * engine.decay_factor(product, _seconds(at - measured_at))
         return corrected, _Context(
-            head=where, tail=f"; measured {_with_unit(value, rule.unit)} at {_iso(measured_at)}"
+            head=where,
+            tail=f"; measured {_with_unit(value, rule.unit)} at {_utc_text(measured_at)}",
         )
 
     impurity = normalise_nuclide(rule.impurity_nuclide)
@@ -276,14 +278,15 @@ def _project(
         )
         return 100.0 * impurity_bq / product_bq, _Context(
             head=f" of the {product} activity{where}",
-            tail=f"; recount found {_with_unit(value, 'Bq')} {impurity} at {_iso(measured_at)}",
+            tail=(f"; recount found {_with_unit(value, 'Bq')} {impurity} "
+                  f"at {_utc_text(measured_at)}"),
         )
 
     # impurity_ratio
     reference = measurement.reference_time or measured_at
     projected = impurity_ratio_at(engine, product, impurity, value, reference, at)
     return projected, _Context(
-        head=where, tail=f"; {_number(value)} % at {_iso(reference)} (reference time)"
+        head=where, tail=f"; {_number(value)} % at {_utc_text(reference)} (reference time)"
     )
 
 
@@ -540,6 +543,11 @@ def _seconds(delta: timedelta) -> float:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _utc_text(moment: datetime) -> str:
+    """A time in a message a person reads: unambiguous, with its zone, not ISO 8601's T/Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _ceil_second(moment: datetime) -> datetime:

@@ -221,7 +221,7 @@ def test_a_tlc_strip_counted_too_early_is_invalid_and_says_how_long_to_wait(engi
     assert outcome.verdict == Verdict.INVALID
     assert outcome.message == (
         "Counted 12.0 min after the strip was developed; Fr-221 reaches 99 % of equilibrium "
-        "with Ac-225 31.9 min after development. Count again after 2026-11-22T10:41:55Z "
+        "with Ac-225 31.9 min after development. Count again after 2026-11-22 10:41:55 UTC "
         "(19.9 min from the count)."
     )
     assert outcome.valid_from == datetime(2026, 11, 22, 10, 41, 55, tzinfo=UTC)
@@ -263,7 +263,7 @@ def test_an_ac225_breakthrough_recount_before_ten_bi213_half_lives_is_invalid(en
     assert outcome.verdict == Verdict.INVALID
     assert outcome.message == (
         "Counted 5.00 h after EOS; the count is valid only 10 half-lives of Bi-213 (7.60 h) "
-        "after EOS. Count again after 2026-11-22T17:35:54Z (2.60 h from the count)."
+        "after EOS. Count again after 2026-11-22 17:35:54 UTC (2.60 h from the count)."
     )
 
 
@@ -287,8 +287,8 @@ def test_activity_is_decay_corrected_to_calibration_and_judged_as_percent_of_nom
     assert outcome.projected_value == pytest.approx(102.0)
     assert outcome.judged_at_time == CALIBRATION
     assert outcome.message == (
-        "Activity 102 % of the stated activity at calibration (2026-11-22T11:00:00Z) meets "
-        ">= 95 % and <= 105 %; measured 8.21 MBq at 2026-11-22T09:00:00Z"
+        "Activity 102 % of the stated activity at calibration (2026-11-22 11:00:00 UTC) meets "
+        ">= 95 % and <= 105 %; measured 8.21 MBq at 2026-11-22 09:00:00 UTC"
     )
 
 
@@ -317,8 +317,8 @@ def test_a_failing_ra224_breakthrough_is_decayed_back_to_calibration(engine):
     assert outcome.projected_value == pytest.approx(expected, rel=1e-9)
     assert outcome.message == (
         "Ra-224 breakthrough 0.0175 % of the Pb-212 activity at calibration "
-        "(2026-11-22T11:00:00Z) is above the upper limit <= 0.01 %; recount found "
-        "100 kBq Ra-224 at 2026-11-25T10:00:00Z"
+        "(2026-11-22 11:00:00 UTC) is above the upper limit <= 0.01 %; recount found "
+        "100 kBq Ra-224 at 2026-11-25 10:00:00 UTC"
     )
 
 
