@@ -327,28 +327,51 @@ def result_record(
         raise ValidationError(errors)
     _check_instrument(instrument, measured_at)
 
-    with transaction.atomic():
+    # Every refusal is decided before the first write and raised after the block, so the
+    # block needs no savepoint of its own inside a caller's transaction (two round trips
+    # fewer): it either writes everything or leaves nothing but a released lock.
+    refusal: RuleViolation | None = None
+    with transaction.atomic(savepoint=False):
         locked = Batch.objects.select_for_update().get(pk=batch.pk)
-        _check_recorder(actor=actor, batch=locked, supersedes=supersedes, channel=channel)
-        _check_open_for(locked, measured_at)
-        if supersedes is not None:
-            if Result.objects.filter(supersedes=supersedes).exists():
+        try:
+            _check_recorder(actor=actor, batch=locked, supersedes=supersedes, channel=channel)
+            _check_open_for(locked, measured_at)
+            if supersedes is not None and Result.objects.filter(supersedes=supersedes).exists():
                 raise RuleViolation("That result has already been superseded; correct the "
                                     "latest result instead.", code="already_superseded")
-        result = _new_result(
-            actor=actor, locked=locked, criterion=criterion, canonical_value=canonical_value,
-            value=value, unit=unit, value_text=value_text, measured_at=measured_at,
-            method_times=method_times, instrument=instrument, channel=channel,
-            raw_data=raw_data, supersedes=supersedes, reason=reason)
-        result.save()
-        entries = [_result_entry(result, reason=reason)]
-        if locked.status == BatchStatus.REGISTERED:
-            locked.status = BatchStatus.IN_QC
-            locked.save(update_fields=["status"])
-            entries.append(_first_result_entry(locked))
-        # Last: the chain head is held from here to the commit.
-        audit_record_many(actor=actor, actor_name=actor_name, entries=entries)
-        transaction.on_commit(lambda: _enqueue("evaluate_result", result.id))
+        except RuleViolation as exc:
+            refusal = exc
+        else:
+            result = _record_one(
+                actor=actor, actor_name=actor_name, locked=locked, criterion=criterion,
+                canonical_value=canonical_value, value=value, unit=unit, value_text=value_text,
+                measured_at=measured_at, method_times=method_times, instrument=instrument,
+                channel=channel, raw_data=raw_data, supersedes=supersedes, reason=reason)
+    if refusal is not None:
+        raise refusal
+    return result
+
+
+def _record_one(*, actor, actor_name: str, locked: Batch, criterion: Criterion,
+                canonical_value: float | None, value, unit: str, value_text: str,
+                measured_at: datetime, method_times: dict[str, datetime],
+                instrument: Instrument | None, channel: str, raw_data: RawDataFile | None,
+                supersedes: Result | None, reason: str) -> Result:
+    """The writes of result_record, in its transaction, once nothing refuses them."""
+    result = _new_result(
+        actor=actor, locked=locked, criterion=criterion, canonical_value=canonical_value,
+        value=value, unit=unit, value_text=value_text, measured_at=measured_at,
+        method_times=method_times, instrument=instrument, channel=channel,
+        raw_data=raw_data, supersedes=supersedes, reason=reason)
+    result.save()
+    entries = [_result_entry(result, reason=reason)]
+    if locked.status == BatchStatus.REGISTERED:
+        locked.status = BatchStatus.IN_QC
+        locked.save(update_fields=["status"])
+        entries.append(_first_result_entry(locked))
+    # Last: the chain head is held from here to the commit.
+    audit_record_many(actor=actor, actor_name=actor_name, entries=entries)
+    transaction.on_commit(lambda: _enqueue("evaluate_result", result.id))
     return result
 
 
@@ -408,7 +431,8 @@ def result_record_many(*, actor, items: Sequence[ResultInput], channel: str = Ch
             continue
         prepared.append((index, item, canonical_value))
 
-    with transaction.atomic():
+    # As in result_record: refusals are raised after the block, which writes all or nothing.
+    with transaction.atomic(savepoint=False):
         ids = sorted({item.batch.pk for _, item, _ in prepared})
         locked = {b.pk: b for b in Batch.objects.select_for_update().filter(pk__in=ids)
                   .order_by("pk")}
@@ -426,28 +450,34 @@ def result_record_many(*, actor, items: Sequence[ResultInput], channel: str = Ch
                 canonical_value=canonical_value, value=item.value, unit=item.unit,
                 value_text=item.value_text, measured_at=item.measured_at,
                 method_times=item.method_times, instrument=item.instrument, channel=channel))
-        if errors or refusals:
-            raise ResultsRefused(errors=dict(sorted(errors.items())),
-                                 refusals=dict(sorted(refusals.items())))
-        bulk_insert(Result, results)
-        entries: list[AuditEntry] = []
-        entering_qc: list[Batch] = []
-        for result in results:
-            entries.append(_result_entry(result))
-            batch = result.batch
-            if batch.status == BatchStatus.REGISTERED:
-                batch.status = BatchStatus.IN_QC
-                entering_qc.append(batch)
-                entries.append(_first_result_entry(batch))
-        if entering_qc:
-            Batch.objects.filter(pk__in=[b.pk for b in entering_qc]).update(
-                status=BatchStatus.IN_QC)
-        audit_record_many(actor=actor, actor_name=actor_name, entries=entries)
-        pending = [r.id for r in sorted(results, key=lambda r: (r.batch_id, r.id))]
-        for start in range(0, len(pending), EVALUATION_CHUNK):
-            chunk = pending[start:start + EVALUATION_CHUNK]
-            transaction.on_commit(lambda chunk=chunk: _enqueue("evaluate_results", chunk))
+        if not (errors or refusals):
+            _record_many(actor=actor, actor_name=actor_name, results=results)
+    if errors or refusals:
+        raise ResultsRefused(errors=dict(sorted(errors.items())),
+                             refusals=dict(sorted(refusals.items())))
     return results
+
+
+def _record_many(*, actor, actor_name: str, results: list[Result]) -> None:
+    """The writes of result_record_many, in its transaction, once nothing refuses them."""
+    bulk_insert(Result, results)
+    entries: list[AuditEntry] = []
+    entering_qc: list[Batch] = []
+    for result in results:
+        entries.append(_result_entry(result))
+        batch = result.batch
+        if batch.status == BatchStatus.REGISTERED:
+            batch.status = BatchStatus.IN_QC
+            entering_qc.append(batch)
+            entries.append(_first_result_entry(batch))
+    if entering_qc:
+        Batch.objects.filter(pk__in=[b.pk for b in entering_qc]).update(
+            status=BatchStatus.IN_QC)
+    audit_record_many(actor=actor, actor_name=actor_name, entries=entries)
+    pending = [r.id for r in sorted(results, key=lambda r: (r.batch_id, r.id))]
+    for start in range(0, len(pending), EVALUATION_CHUNK):
+        chunk = pending[start:start + EVALUATION_CHUNK]
+        transaction.on_commit(lambda chunk=chunk: _enqueue("evaluate_results", chunk))
 
 
 def _batch_times(batch: Batch):
