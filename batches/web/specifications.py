@@ -149,10 +149,7 @@ def specification_approve_view(request, pk: int):
             messages.success(request, f"{spec.product.code} version {spec.version} approved and "
                              "in force from the effective time; the previous version is retired.")
             return redirect("specification-detail", spec.pk)
-    previous = previous_version(spec)
-    return render(request, "specifications/approve.html", {
-        "spec": spec, "form": form, "criteria": spec.criteria.select_related("method"),
-        "previous": previous, "diff": criteria_diff(previous, spec)})
+    return _signing_page(request, "specifications/approve.html", spec, form)
 
 
 @require_http_methods(["GET", "POST"])
@@ -172,7 +169,12 @@ def specification_author_view(request, pk: int):
             messages.success(request, f"You signed {spec.product.code} version {spec.version} "
                              "as its author; another QA reviewer or QP approves it.")
             return redirect("specification-detail", spec.pk)
+    return _signing_page(request, "specifications/author.html", spec, form)
+
+
+def _signing_page(request, template: str, spec: Specification, form):
+    """What is being signed: the criteria and their differences against the previous version."""
     previous = previous_version(spec)
-    return render(request, "specifications/author.html", {
+    return render(request, template, {
         "spec": spec, "form": form, "criteria": spec.criteria.select_related("method"),
         "previous": previous, "diff": criteria_diff(previous, spec)})
