@@ -403,7 +403,7 @@ class ResultsRefused(Exception):
 
 # Evaluation messages carry up to this many result ids: a bulk recording queues a few
 # messages, not one per result, and a worker still spreads a large recording over several.
-EVALUATION_CHUNK = 50
+EVALUATION_CHUNK = 100
 
 
 def result_record_many(*, actor, items: Sequence[ResultInput], channel: str = Channel.API,

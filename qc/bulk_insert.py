@@ -13,6 +13,19 @@ from django.db import connections, models, router
 M = TypeVar("M", bound=models.Model)
 
 
+# Types whose attribute value psycopg writes as it is (COPY sends text, which PostgreSQL parses
+# by the column's type); the others (JSON, times set on save, ...) go through the field.
+PLAIN_TYPES = {"AutoField", "BigAutoField", "CharField", "TextField", "FloatField",
+               "IntegerField", "BigIntegerField", "PositiveIntegerField",
+               "PositiveBigIntegerField", "BooleanField", "ForeignKey", "OneToOneField"}
+
+
+def _is_plain(field) -> bool:
+    if field.get_internal_type() == "DateTimeField":
+        return not (field.auto_now or field.auto_now_add)
+    return field.get_internal_type() in PLAIN_TYPES
+
+
 def bulk_insert(model: type[M], objs: Sequence[M]) -> Sequence[M]:
     if not objs:
         return objs
@@ -33,10 +46,13 @@ def bulk_insert(model: type[M], objs: Sequence[M]) -> Sequence[M]:
             setattr(obj, pk.attname, pk_value)
         columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
         table = connection.ops.quote_name(meta.db_table)
+        plain = [_is_plain(field) for field in fields]
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for obj in objs:
-                copy.write_row([field.get_db_prep_save(field.pre_save(obj, True), connection)
-                                for field in fields])
+                copy.write_row([
+                    getattr(obj, field.attname) if is_plain
+                    else field.get_db_prep_save(field.pre_save(obj, True), connection)
+                    for field, is_plain in zip(fields, plain, strict=True)])
     for obj in objs:
         obj._state.adding = False
         obj._state.db = using

@@ -139,3 +139,85 @@ def test_items_of_the_wrong_shape_are_field_errors_not_crashes(api, ac225_batch,
     assert response.status_code == 422
     assert [(e["index"], e["field"]) for e in problem(response)["errors"]] == [
         (0, "test_code"), (1, "lot_number"), (2, "value"), (3, "method_times")]
+
+
+def test_the_service_records_each_result_with_its_own_audit_event_in_order(
+        ac225_batch, pb212_batch, now, committed):
+    from batches.services import ResultInput, result_record_many
+    from qc.audit import verify_chain
+    from tests.factories import make_instrument
+
+    instrument = make_instrument()
+    criteria = {b.pk: b.specification.criteria.get(test_code="ph")
+                for b in (ac225_batch, pb212_batch)}
+    items = [ResultInput(batch=batch, criterion=criteria[batch.pk], value=7.0 + i / 10,
+                         unit="pH", measured_at=now - timedelta(minutes=3, seconds=i),
+                         instrument=instrument)
+             for i, batch in enumerate([ac225_batch, pb212_batch, ac225_batch])]
+    before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    with committed():
+        results = result_record_many(actor=instrument_account(instrument), items=items,
+                                     actor_name="instrument key test")
+    assert [r.batch_id for r in results] == [ac225_batch.pk, pb212_batch.pk, ac225_batch.pk]
+    assert [r.value for r in results] == [7.0, 7.1, 7.2]
+    events = list(AuditEvent.objects.filter(id__gt=before, action__in=[
+        "result.record", "batch.status"]).order_by("id"))
+    assert [(e.action, e.object_id) for e in events] == [
+        ("result.record", str(results[0].id)), ("batch.status", str(ac225_batch.pk)),
+        ("result.record", str(results[1].id)), ("batch.status", str(pb212_batch.pk)),
+        ("result.record", str(results[2].id))]
+    assert {e.actor_name for e in events} == {"instrument key test"}
+    assert events[0].after["measured_at"] == items[0].measured_at.isoformat().replace(
+        "+00:00", "Z")
+    assert set(Batch.objects.filter(pk__in=[ac225_batch.pk, pb212_batch.pk])
+               .values_list("status", flat=True)) == {BatchStatus.IN_QC}
+    assert Evaluation.objects.filter(result__in=results).count() == 3
+    assert verify_chain().ok
+
+
+def instrument_account(instrument):
+    from qc.api_keys import instrument_user
+
+    return instrument_user(instrument)
+
+
+def test_the_service_stores_nothing_when_one_item_is_refused(ac225_batch, pb212_batch, now):
+    from batches.services import ResultInput, ResultsRefused, result_record_many
+
+    Batch.objects.filter(pk=pb212_batch.pk).update(status=BatchStatus.REJECTED)
+    ph = {b.pk: b.specification.criteria.get(test_code="ph") for b in (ac225_batch, pb212_batch)}
+    events = AuditEvent.objects.count()
+    items = [ResultInput(batch=ac225_batch, criterion=ph[ac225_batch.pk], value=7.0, unit="pH",
+                         measured_at=now - timedelta(minutes=3)),
+             ResultInput(batch=ac225_batch, criterion=ph[ac225_batch.pk], value=15, unit="pH",
+                         measured_at=now - timedelta(minutes=3)),
+             ResultInput(batch=pb212_batch, criterion=ph[pb212_batch.pk], value=7.0, unit="pH",
+                         measured_at=now - timedelta(minutes=3))]
+    with pytest.raises(ResultsRefused) as refused:
+        result_record_many(actor=None, items=items, actor_name="instrument key test")
+    assert list(refused.value.errors) == [1] and "value" in refused.value.errors[1].message_dict
+    assert list(refused.value.refusals) == [2]
+    assert refused.value.refusals[2].code == "batch_closed"
+    assert not api_results().exists()
+    assert AuditEvent.objects.count() == events
+    assert Batch.objects.get(pk=ac225_batch.pk).status == BatchStatus.REGISTERED
+
+
+def test_verify_audit_finds_a_bulk_written_event_changed_afterwards(api, ac225_batch, now):
+    from django.core.management import CommandError, call_command
+
+    from qc.audit import verify_chain
+    from tests.qc.test_audit_trail import tamper
+
+    items = [item(ac225_batch, now, value=7.0 + i / 10,
+                  measured_at=(now - timedelta(seconds=i)).isoformat()) for i in range(20)]
+    response = api.post(URL, {"results": items})
+    assert response.status_code == 201
+    assert verify_chain().ok
+    tenth = AuditEvent.objects.get(action="result.record",
+                                   object_id=str(response.json()["results"][10]["id"]))
+    tamper("UPDATE qc_auditevent SET after = %s WHERE id = %s",
+           ['{"test_code": "ph", "value": 7.5}', tenth.id])
+    assert verify_chain().broken_event_id == tenth.id
+    with pytest.raises(CommandError, match=f"BROKEN at event #{tenth.id}:"):
+        call_command("verify_audit")

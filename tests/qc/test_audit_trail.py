@@ -2,8 +2,8 @@ import pytest
 from django.db import connection, transaction
 
 from qc.append_only import AppendOnlyError
-from qc.audit import audit_record, verify_chain
-from qc.models import AuditEvent
+from qc.audit import AuditEntry, audit_record, audit_record_many, verify_chain
+from qc.models import AuditChainHead, AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +91,54 @@ def test_postgresql_refuses_raw_update_and_delete_of_an_event(analyst, sql):
     event = write_events(analyst, 1)[0]
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         _raw(sql, [event.id])
+
+
+def write_many(actor, n=5):
+    entries = [AuditEntry(action="test.bulk", object_type="test", object_id=i, after={"i": i})
+               for i in range(n)]
+    with transaction.atomic():
+        return audit_record_many(actor=actor, entries=entries)
+
+
+def test_events_written_together_are_chained_in_order_after_the_ones_before(analyst):
+    [single] = write_events(analyst, 1)
+    events = write_many(analyst)
+    stored = list(AuditEvent.objects.order_by("id"))
+    assert [e.id for e in stored] == [single.id] + [e.id for e in events]
+    assert [e.after for e in stored[1:]] == [{"i": i} for i in range(5)]
+    assert [e.prev_hash for e in stored[1:]] == [e.hash for e in stored[:-1]]
+    assert all(e.actor == analyst for e in stored)
+    assert AuditChainHead.objects.get().count == 6
+    assert verify_chain().ok and verify_chain().checked == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_written_together_need_the_transaction_of_the_change(analyst):
+    with pytest.raises(RuntimeError, match="inside the transaction"):
+        audit_record_many(actor=analyst, entries=[
+            AuditEntry(action="test.bulk", object_type="test", object_id=1)])
+    assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+def test_an_event_written_together_and_changed_with_raw_sql_is_detected(analyst, where):
+    events = write_many(analyst)
+    changed = {"first": events[0], "middle": events[2], "last": events[-1]}[where]
+    tamper("UPDATE qc_auditevent SET after = %s WHERE id = %s", ['{"i": 99}', changed.id])
+    report = verify_chain()
+    assert report.broken_event_id == changed.id
+    assert "no longer matches its hash" in report.problem
+
+
+def test_an_event_written_together_and_deleted_with_raw_sql_is_detected(analyst):
+    events = write_many(analyst)
+    tamper("DELETE FROM qc_auditevent WHERE id = %s", [events[2].id])
+    report = verify_chain()
+    assert report.broken_event_id == events[3].id
+    assert "link to the previous event is broken" in report.problem
+
+
+def test_events_written_together_and_cut_off_at_the_end_are_detected(analyst):
+    events = write_many(analyst)
+    tamper("DELETE FROM qc_auditevent WHERE id >= %s", [events[3].id])
+    assert "were deleted" in verify_chain().problem
