@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from qc.audit import AuditEntry, audit_entry, audit_record, audit_record_many
@@ -433,9 +433,7 @@ def result_record_many(*, actor, items: Sequence[ResultInput], channel: str = Ch
 
     # As in result_record: refusals are raised after the block, which writes all or nothing.
     with transaction.atomic(savepoint=False):
-        ids = sorted({item.batch.pk for _, item, _ in prepared})
-        locked = {b.pk: b for b in Batch.objects.select_for_update().filter(pk__in=ids)
-                  .order_by("pk")}
+        locked = _lock_for_results({item.batch for _, item, _ in prepared})
         results: list[Result] = []
         for index, item, canonical_value in prepared:
             batch = locked[item.batch.pk]
@@ -456,6 +454,26 @@ def result_record_many(*, actor, items: Sequence[ResultInput], channel: str = Ch
         raise ResultsRefused(errors=dict(sorted(errors.items())),
                              refusals=dict(sorted(refusals.items())))
     return results
+
+
+def _lock_for_results(batches: set[Batch]) -> dict[int, Batch]:
+    """Lock the batches results are recorded on, in id order, and return them as locked.
+
+    Recording results changes a batch only when its first result moves it into QC. So unless
+    one of them still looks registered, PostgreSQL takes a shared lock: concurrent recordings
+    on the same batches do not wait for each other, while a disposition (which locks the
+    batch for update) waits for them and they for it, so no result lands on a batch closed
+    meanwhile. A batch never returns to registered, so a batch that does not look registered
+    here is not registered under the lock either."""
+    ids = sorted(batch.pk for batch in batches)
+    exclusive = any(batch.status == BatchStatus.REGISTERED for batch in batches)
+    if exclusive or connection.vendor != "postgresql":
+        rows = Batch.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    else:
+        table = connection.ops.quote_name(Batch._meta.db_table)
+        rows = Batch.objects.raw(
+            f"SELECT * FROM {table} WHERE id = ANY(%s) ORDER BY id FOR SHARE", [ids])
+    return {batch.pk: batch for batch in rows}
 
 
 def _record_many(*, actor, actor_name: str, results: list[Result]) -> None:

@@ -46,3 +46,67 @@ def test_concurrent_requests_with_the_same_key_store_one_result(tlc_key, ac225_b
     assert len({a.json()["id"] for a in answers}) == 1
     assert Result.objects.filter(channel="api").count() == 1
     assert IdempotencyRecord.objects.count() == 1
+
+
+def test_bulk_recordings_share_the_batch_lock_that_a_disposition_must_wait_for(
+        ac225_batch, pb212_batch, now):
+    from django.db import OperationalError, connections, transaction
+
+    from batches.models import Batch, BatchStatus
+    from batches.services import _lock_for_results
+
+    Batch.objects.filter(pk__in=[ac225_batch.pk, pb212_batch.pk]).update(
+        status=BatchStatus.IN_QC)
+    batches = set(Batch.objects.filter(pk__in=[ac225_batch.pk, pb212_batch.pk]))
+    held, outcome = threading.Event(), {}
+
+    def other_connection():
+        try:
+            with transaction.atomic():
+                held.wait(10)
+                # A second recording takes the same lock at once ...
+                outcome["shared"] = sorted(_lock_for_results(set(Batch.objects.filter(
+                    pk__in=[ac225_batch.pk, pb212_batch.pk]))))
+            with transaction.atomic():
+                # ... while a disposition, which locks the batch for update, cannot.
+                Batch.objects.select_for_update(nowait=True).get(pk=ac225_batch.pk)
+        except OperationalError:
+            outcome["update_refused"] = True
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        locked = _lock_for_results(batches)
+        assert sorted(locked) == sorted([ac225_batch.pk, pb212_batch.pk])
+        thread = threading.Thread(target=other_connection)
+        thread.start()
+        held.set()
+        thread.join(20)
+    assert outcome == {"shared": sorted(locked), "update_refused": True}
+
+
+def test_a_batch_still_registered_is_locked_for_update(ac225_batch):
+    from django.db import OperationalError, connections, transaction
+
+    from batches.services import _lock_for_results
+
+    outcome = {}
+
+    def other_connection():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '200ms'")
+            with transaction.atomic():
+                _lock_for_results({ac225_batch})
+        except OperationalError:
+            outcome["waited"] = True
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        _lock_for_results({ac225_batch})
+        thread = threading.Thread(target=other_connection)
+        thread.start()
+        thread.join(20)
+    assert outcome == {"waited": True}
+
