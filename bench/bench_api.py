@@ -267,8 +267,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per phase")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--bulk-size", type=int, default=500)
-    # Every write takes the audit chain head until it commits, so more concurrent writers than
-    # cores only queue there; two single-threaded workers measured best on two cores.
+    # The work is CPU-bound (Django, DRF and psycopg per request, PostgreSQL beside them): two
+    # single-threaded workers measured best on two cores; three or four measured no better.
     parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 2)))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 1)))
     parser.add_argument("--with-worker", action="store_true",
