@@ -33,12 +33,14 @@ def batches_in_work(ac225_batch, pb212_batch, bi213_batch, analyst):
 
 
 @pytest.mark.parametrize("width,height", SIZES)
-def test_the_dashboard_and_batch_tables_fit_the_screen(
+def test_the_dashboard_batch_and_audit_tables_fit_the_screen(
         open_as, qp, batches_in_work, web, width, height):
     page = open_as(qp, width=width, height=height)
     checks = [("/", '[data-testid="active-batches"]'),
               ("/batches/", '[data-testid="batch-list"]'),
-              (f"/batches/{batches_in_work.lot_number}/", '[data-testid="results"]')]
+              (f"/batches/{batches_in_work.lot_number}/", '[data-testid="results"]'),
+              ("/audit/", '[data-testid="audit-events"]'),
+              (f"/batches/{batches_in_work.lot_number}/audit/", '[data-testid="audit-events"]')]
     for path, table in checks:
         page.goto(f"{web.url}{path}")
         assert page.evaluate("document.documentElement.scrollWidth") <= width, path
