@@ -99,26 +99,65 @@ def _password(username: str) -> str:
     return next(d.password for d in DEMO_USERS if d.username == username)
 
 
+ELUTION_YIELD = 0.9  # share of the grown-in product a good elution recovers
+
+
+def _generator(serial: str, kind: str, parent: str, loaded_bq: float, loaded_at: datetime,
+               supplier: str, shelf_days: int) -> Generator:
+    generator, _ = Generator.objects.get_or_create(serial=serial, defaults={
+        "kind": kind, "parent_nuclide": parent, "loaded_activity_bq": loaded_bq,
+        "loaded_at": loaded_at, "supplier": supplier,
+        "expires_on": (loaded_at + timedelta(days=shelf_days)).date()})
+    return generator
+
+
+def _elution(generator: Generator, at: datetime) -> Elution:
+    """An elution at `at` recovering ELUTION_YIELD of what grew in since the elution before
+    (or since loading), so the demo's generator pages show plausible yields."""
+    from .web.physics import predict_elution
+
+    existing = Elution.objects.filter(generator=generator, eluted_at=at).first()
+    if existing is not None:
+        return existing
+    previous = generator.elutions.filter(eluted_at__lt=at).order_by("-eluted_at").first()
+    grown = predict_elution(generator, last_elution_at=previous.eluted_at if previous else None,
+                            at=at).product_bq
+    return Elution.objects.create(generator=generator, eluted_at=at,
+                                  activity_bq=float(f"{ELUTION_YIELD * grown:.3g}"))
+
+
 def _sources(now: datetime) -> dict[str, object]:
-    pb_gen, _ = Generator.objects.get_or_create(serial="RA224-GEN-0117", defaults={
-        "kind": GeneratorKind.RA224_PB212, "parent_nuclide": "Ra-224",
-        "loaded_activity_bq": 1.1e9, "loaded_at": now - timedelta(days=2),
-        "supplier": "OranoMed", "expires_on": (now + timedelta(days=8)).date()})
-    bi_gen, _ = Generator.objects.get_or_create(serial="AC225-GEN-0031", defaults={
-        "kind": GeneratorKind.AC225_BI213, "parent_nuclide": "Ac-225",
-        "loaded_activity_bq": 2.0e9, "loaded_at": now - timedelta(days=6),
-        "supplier": "ITM", "expires_on": (now + timedelta(days=20)).date()})
+    """Generators and their elutions in time order, each elution's activity from ingrowth.
+
+    A 224Ra/212Pb generator is eluted once a day and its morning eluate, with Pb-212's
+    10.6 h half-life, serves the day's 212Pb batches; a 225Ac/213Bi generator regrows in a
+    few hours, so the two 213Bi batches minutes apart come from two generators. The
+    released batches of two weeks ago were made on generators that have since expired."""
+    day = timedelta(days=1)
+    old_pb = _generator("RA224-GEN-0109", GeneratorKind.RA224_PB212, "Ra-224", 2.5e9,
+                        now - 17 * day, "OranoMed", 7)
+    old_bi = _generator("AC225-GEN-0024", GeneratorKind.AC225_BI213, "Ac-225", 4.0e9,
+                        now - 22 * day, "ITM", 21)
+    pb_gen = _generator("RA224-GEN-0117", GeneratorKind.RA224_PB212, "Ra-224", 2.5e9,
+                        now - 3 * day, "OranoMed", 7)
+    bi_gen = _generator("AC225-GEN-0031", GeneratorKind.AC225_BI213, "Ac-225", 4.0e9,
+                        now - 6 * day, "ITM", 21)
+    bi_gen2 = _generator("AC225-GEN-0032", GeneratorKind.AC225_BI213, "Ac-225", 4.0e9,
+                         now - 2 * day, "ITM", 21)
     lot, _ = SourceLot.objects.get_or_create(lot_number="AC225-TH232-2611-07", defaults={
         "supplier": "Accelerator isotope supplier (demo)",
         "route": ProductionRoute.TH232_SPALLATION, "activity_bq": 3.7e9,
         "reference_time": now - timedelta(days=5), "ac227_ratio_percent": 0.2})
-    return {"pb_gen": pb_gen, "bi_gen": bi_gen, "lot": lot}
-
-
-def _elution(generator: Generator, at: datetime, activity_bq: float) -> Elution:
-    elution, _ = Elution.objects.get_or_create(generator=generator, eluted_at=at,
-                                               defaults={"activity_bq": activity_bq})
-    return elution
+    _elution(pb_gen, now - timedelta(hours=31))  # yesterday's, its batch long gone
+    _elution(bi_gen, now - timedelta(hours=3, minutes=40))
+    return {
+        "lot": lot,
+        "pb_history": _elution(old_pb, now - timedelta(days=15, hours=-1)),
+        "bi_history": _elution(old_bi, now - timedelta(days=15, hours=-4, minutes=12)),
+        "pb_today": _elution(pb_gen, now - timedelta(hours=7)),
+        "bi_013": _elution(bi_gen, now - timedelta(minutes=37)),
+        "bi_014": _elution(bi_gen2, now - timedelta(minutes=26)),
+    }
 
 
 def _activity_measured(nuclide: str, nominal_bq: float, calibration: datetime,
@@ -149,7 +188,7 @@ def seed(*, now: datetime | None = None) -> dict[str, object]:
     eos = now - timedelta(hours=3)
     pb = services.batch_register(
         actor=operator, lot_number="PB212-2611-001", product=products["pb212-dotamtate"],
-        elution=_elution(src["pb_gen"], eos - timedelta(minutes=50), 4.2e8),
+        elution=src["pb_today"],
         eos=eos, calibration_time=eos + timedelta(hours=1), activity_bq=3.0e8, volume_ml=5.0)
     record(pb, "identity", eos + timedelta(minutes=20), text="present")
     record(pb, "rcp", eos + timedelta(minutes=25), 97.4, "%")
@@ -164,7 +203,7 @@ def seed(*, now: datetime | None = None) -> dict[str, object]:
     eos = now - timedelta(minutes=12)
     bi = services.batch_register(
         actor=operator, lot_number="BI213-2611-014", product=products["bi213-dotatoc"],
-        elution=_elution(src["bi_gen"], eos - timedelta(minutes=14), 1.5e9),
+        elution=src["bi_014"],
         eos=eos, calibration_time=eos + timedelta(minutes=20), activity_bq=1.1e9, volume_ml=3.0)
     record(bi, "identity", eos + timedelta(minutes=4), text="present")
     record(bi, "rcp", eos + timedelta(minutes=6), 98.3, "%")
@@ -195,7 +234,7 @@ def seed(*, now: datetime | None = None) -> dict[str, object]:
     eos = now - timedelta(minutes=5)
     services.batch_register(
         actor=operator, lot_number="PB212-2611-002", product=products["pb212-dotamtate"],
-        elution=_elution(src["pb_gen"], eos - timedelta(minutes=45), 3.9e8),
+        elution=src["pb_today"],
         eos=eos, calibration_time=eos + timedelta(hours=2), activity_bq=2.5e8, volume_ml=5.0)
     seed_dispositions(users, now=now)
     return {"users": users, "created": True}
@@ -292,7 +331,7 @@ def seed_dispositions(users, *, now: datetime | None = None) -> dict[str, list[B
     # 212Pb, made this morning: released before the Ra-224 recount and sterility.
     eos = now - timedelta(hours=6)
     pb = register("PB212-2611-003", "pb212-dotamtate", eos, timedelta(hours=1), 3.0e8, 5.0,
-                  elution=_elution(src["pb_gen"], eos - timedelta(minutes=45), 4.0e8))
+                  elution=src["pb_today"])
     _demo_record(analyst, pb, "filter-integrity", eos + timedelta(minutes=10), text="pass")
     activity_at = eos + timedelta(minutes=15)
     _demo_record(analyst, pb, "activity", activity_at,
@@ -307,7 +346,7 @@ def seed_dispositions(users, *, now: datetime | None = None) -> dict[str, list[B
     # 213Bi, eluted 25 minutes ago for a patient: reviewed, waiting for the QP's decision.
     eos = now - timedelta(minutes=25)
     bi = register("BI213-2611-013", "bi213-dotatoc", eos, timedelta(minutes=20), 1.1e9, 3.0,
-                  elution=_elution(src["bi_gen"], eos - timedelta(minutes=12), 1.5e9))
+                  elution=src["bi_013"])
     activity_at = eos + timedelta(minutes=3)
     _demo_record(analyst, bi, "activity", activity_at,
                  reading("Bi-213", bi, activity_at, 1.0) / 1e6, "MBq")
@@ -357,7 +396,7 @@ def seed_release_history(users, *, now: datetime) -> list[Batch]:
          [("sterility", 14 * 24 * 60, None, "", "sterile", {})]),
         ("PB212-2611-000", "pb212-dotamtate", now - timedelta(days=15, hours=-2),
          timedelta(hours=1), 3.0e8, 5.0,
-         {"elution": _elution(src["pb_gen"], now - timedelta(days=15, hours=-1), 4.1e8)}, [
+         {"elution": src["pb_history"]}, [
              ("identity", 20, None, "", "present", {}),
              ("rcp", 25, 97.8, "%", "", {}),
              ("activity", 15, "activity", "MBq", "", {}),
@@ -368,8 +407,7 @@ def seed_release_history(users, *, now: datetime) -> list[Batch]:
           ("sterility", 14 * 24 * 60, None, "", "sterile", {})]),
         ("BI213-2611-000", "bi213-dotatoc", now - timedelta(days=15, hours=-4),
          timedelta(minutes=20), 1.1e9, 3.0,
-         {"elution": _elution(src["bi_gen"], now - timedelta(days=15, hours=-4, minutes=12),
-                              1.5e9)}, [
+         {"elution": src["bi_history"]}, [
              ("identity", 4, None, "", "present", {}),
              ("rcp", 6, 98.4, "%", "", {}),
              ("activity", 3, "activity", "MBq", "", {}),

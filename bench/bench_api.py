@@ -79,13 +79,13 @@ def seed(now: datetime) -> dict:
     from batches.models import Elution, Generator
     from config.celery import app
     from qc.api_keys import api_key_create
-    from qc.models import Instrument, InstrumentKind
+    from qc.models import Instrument, InstrumentKind, Product
 
     demo = demo_seed(now=now)
     app.control.purge()
     users = demo["users"]
     generator = Generator.objects.get(serial="RA224-GEN-0117")
-    product = generator.elutions.first().batches.first().product
+    product = Product.objects.get(code="pb212-dotamtate")
     lots = []
     for i in range(BATCHES):
         eos = now - timedelta(minutes=10)
