@@ -31,8 +31,10 @@ def source_list(request):
     generators = list(Generator.objects.annotate(last_eluted=Max("elutions__eluted_at"),
                                                  elution_count=Count("elutions"))
                       .order_by("-loaded_at"))
-    generator_rows = [{"generator": g, "prediction": physics.predict_elution(
-        g, last_elution_at=g.last_eluted, at=now)} for g in generators]
+    today = timezone.localdate(now)
+    generator_rows = [{"generator": g, "expired": g.expires_on < today,
+                       "prediction": physics.predict_elution(
+                           g, last_elution_at=g.last_eluted, at=now)} for g in generators]
     lots = list(SourceLot.objects.annotate(batch_count=Count("batches"))
                 .order_by("-reference_time"))
     shares = {lot.pk: physics.ac227_share_percent(lot, [now])[0] for lot in lots}

@@ -74,6 +74,19 @@ def test_the_source_list_shows_what_each_generator_would_give_now(
     assert row["generator"].elution_count == 2
 
 
+def test_the_source_list_says_in_words_which_generators_have_expired(
+        client_for, operator, ra224_generator):
+    now = timezone.now()
+    Generator.objects.create(
+        kind=GeneratorKind.RA224_PB212, serial="RA-OLD-1", parent_nuclide="Ra-224",
+        loaded_activity_bq=1e9, loaded_at=now - timedelta(days=20), supplier="Test",
+        expires_on=(now - timedelta(days=10)).date())
+    response = client_for(operator).get(reverse("source-list"))
+    expired = {row["generator"].serial: row["expired"] for row in response.context["generators"]}
+    assert expired == {"RA-OLD-1": True, "RA-TEST-1": False}
+    assert response.content.decode().count('<span aria-hidden="true">✖</span> expired') == 1
+
+
 def test_a_lot_page_shows_the_ac227_share_now_and_at_a_chosen_date(client_for, analyst):
     lot = make_source_lot(reference_time=timezone.now() - timedelta(days=5), ratio_percent=0.2)
     url = reverse("lot-detail", args=[lot.lot_number])
