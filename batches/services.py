@@ -112,6 +112,11 @@ def batch_register(
         if elution is not None and elution.generator.product_nuclide != product.nuclide:
             errors["source"] = [f"This elution gives {elution.generator.product_nuclide}, "
                                 f"but {product.name} needs {product.nuclide}."]
+        elif elution is not None and (
+                timezone.localdate(elution.eluted_at) > elution.generator.expires_on):
+            errors["source"] = [f"Generator {elution.generator.serial} expired on "
+                                f"{elution.generator.expires_on:%Y-%m-%d}; this elution is "
+                                "later and cannot be used for a batch."]
     specification = None
     if product is None:
         errors["product"] = ["Choose a product."]

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from batches import services
-from batches.models import Batch, BatchStatus
+from batches.models import Batch, BatchStatus, GeneratorKind
 from qc.errors import RuleViolation
 from qc.models import AuditEvent
 from tests.factories import make_elution, make_source_lot
@@ -101,6 +101,16 @@ def test_it_refuses_an_elution_of_the_wrong_nuclide(products, operator, now):
         register(products["pb212-dotamtate"], operator, eos=now, source_lot=None,
                  elution=elution)
     assert "gives Bi-213" in refused.value.message_dict["source"][0]
+
+
+def test_it_refuses_an_elution_made_after_its_generator_expired(products, operator, now):
+    elution = make_elution(GeneratorKind.RA224_PB212, eluted_at=now - timedelta(minutes=40))
+    elution.generator.expires_on = (now - timedelta(days=2)).date()
+    elution.generator.save()
+    with pytest.raises(ValidationError, match="expired on"):
+        register(products["pb212-dotamtate"], operator, eos=now, source_lot=None,
+                 elution=elution)
+    assert not Batch.objects.exists()
 
 
 def test_it_refuses_a_product_without_an_approved_specification_at_eos(products, operator, now):
