@@ -334,7 +334,8 @@ def result_record(
 
     # Every refusal is decided before the first write and raised after the block, so the
     # block needs no savepoint of its own inside a caller's transaction (two round trips
-    # fewer): it either writes everything or leaves nothing but a released lock.
+    # fewer): it either writes everything or nothing (the batch lock is held until the
+    # outermost transaction ends).
     refusal: RuleViolation | None = None
     with transaction.atomic(savepoint=False):
         locked = Batch.objects.select_for_update().get(pk=batch.pk)
