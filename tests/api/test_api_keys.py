@@ -1,6 +1,7 @@
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
@@ -32,6 +33,24 @@ def test_a_verified_key_names_its_instrument_and_notes_its_use(make_key, tlc):
     assert InstrumentApiKey.objects.get(pk=key.pk).last_used_at is not None
     assert api_key_verify(plaintext[:-1] + "x") is None
     assert api_key_verify("") is None
+
+
+def test_a_verified_key_and_its_instrument_are_loaded_as_the_orm_loads_them(make_key, tlc):
+    key, plaintext = make_key(tlc, codes=["rcp", "ph"], can_register_batches=True)
+    api_key_verify(plaintext)  # stamps last_used_at, so the two loads below see the same row
+    verified = api_key_verify(plaintext)
+    loaded = InstrumentApiKey.objects.select_related("instrument").get(pk=key.pk)
+    for model_field in InstrumentApiKey._meta.concrete_fields:
+        name = model_field.attname
+        assert getattr(verified, name) == getattr(loaded, name), name
+        assert type(getattr(verified, name)) is type(getattr(loaded, name)), name
+    for model_field in Instrument._meta.concrete_fields:
+        name = model_field.attname
+        assert getattr(verified.instrument, name) == getattr(loaded.instrument, name), name
+        assert type(getattr(verified.instrument, name)) is type(
+            getattr(loaded.instrument, name)), name
+    assert verified.test_codes == ["ph", "rcp"]
+    assert verified.account_id == get_user_model().objects.get(username="instrument.TLC-0001").pk
 
 
 def test_a_revoked_key_no_longer_verifies_and_the_revocation_is_audited(make_key, tlc,
