@@ -17,8 +17,14 @@ About 5 % of requests are sent, abandoned after a few milliseconds without readi
 carries a unique measured_at; after the run the database must hold each acknowledged result
 exactly once and nothing else: `api_lost_or_duplicated` counts the differences.
 
+Last, for 10 s, the same clients post without credentials: the 401 the authentication answers
+before any query is the cheapest request this stack serves, so `api_floor_requests_per_s` is a
+baseline taken on the same machine in the same run, and `api_single_share_of_floor` compares
+figures between machines and days (this machine's speed varies several-fold between days).
+
 Prints: api_single_results_per_s, api_single_p50_ms, api_single_p99_ms,
-api_bulk_results_per_s, api_bulk_p50_ms, api_lost_or_duplicated.
+api_bulk_results_per_s, api_bulk_p50_ms, api_floor_requests_per_s, api_single_share_of_floor,
+api_lost_or_duplicated.
 """
 
 import argparse
@@ -36,6 +42,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -44,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/alpharelease_bench"
 BATCHES = 64
 TIMEOUT_SHARE = 0.05
+FLOOR_S = 10.0
 TESTS = [("ph", "pH", 5.6, 8.9), ("rcp", "%", 95.5, 99.9), ("endotoxin", "EU/mL", 0.1, 4.0)]
 
 
@@ -116,6 +124,7 @@ class Load:
         self.timeouts = 0
         self.errors: Counter = Counter()
         self.conn: http.client.HTTPConnection | None = None
+        self.floor_requests = 0
 
     def item(self) -> tuple[dict, str]:
         self.counter += 1
@@ -173,6 +182,24 @@ class Load:
             time.sleep(0.05 * (attempt + 1))
         raise RuntimeError("gave up after 20 attempts")
 
+    def run_floor(self, until: float) -> None:
+        """A result without credentials, answered 401 by the authentication before any query:
+        what the HTTP server, Django, DRF and this client cost per request on this machine."""
+        body = json.dumps(self.item()[0]).encode()
+        headers = {"Content-Type": "application/json", "Idempotency-Key": "floor"}
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
+        while time.perf_counter() < until:
+            conn.request("POST", "/api/v1/results/", body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            if response.status != 401:
+                raise RuntimeError(f"expected 401 without credentials, got {response.status}")
+            self.floor_requests += 1
+            if response.getheader("Connection", "").lower() == "close":
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
+        conn.close()
+
     def run_single(self, until: float) -> None:
         while time.perf_counter() < until:
             payload, marker = self.item()
@@ -190,17 +217,14 @@ class Load:
             self.acknowledged += [marker for _, marker in items]
 
 
-def drive(loads: list[Load], duration: float, bulk_size: int | None) -> float:
+def drive(loads: list[Load], duration: float, run: Callable[[Load, float], None]) -> float:
     until = time.perf_counter() + duration
     start = time.perf_counter()
     failures = []
 
     def target(load):
         try:
-            if bulk_size:
-                load.run_bulk(until, bulk_size)
-            else:
-                load.run_single(until)
+            run(load, until)
         except Exception as exc:  # reported below: a bench run with a refusal is invalid
             failures.append(f"client {load.thread}: {exc}")
 
@@ -290,14 +314,15 @@ def main() -> None:
         wait_until_up(port, data["key"], server)
         base = datetime.now(UTC) - timedelta(seconds=1)
         loads = [Load(port, data["key"], data["lots"], base, i) for i in range(args.clients)]
-        drive(loads, 2.0, None)  # warm up every worker process
+        single = Load.run_single
+        drive(loads, 2.0, single)  # warm up every worker process
         warm = sum(len(load.acknowledged) for load in loads)
         for load in loads:
             load.latencies.clear()
 
         print(f"single results: {args.clients} clients for {args.duration:.0f} s ...",
               flush=True)
-        single_s = drive(loads, args.duration, None)
+        single_s = drive(loads, args.duration, single)
         singles = sum(len(load.latencies) for load in loads)
         single_latencies = [lat for load in loads for lat in load.latencies]
         for load in loads:
@@ -305,7 +330,12 @@ def main() -> None:
 
         print(f"bulk: {args.clients} clients, {args.bulk_size} results a request, "
               f"{args.duration:.0f} s ...", flush=True)
-        bulk_s = drive(loads, args.duration, args.bulk_size)
+        bulk_s = drive(loads, args.duration,
+                       lambda load, until: load.run_bulk(until, args.bulk_size))
+
+        print(f"floor: {args.clients} clients, requests refused 401 before any query, "
+              f"{FLOOR_S:.0f} s ...", flush=True)
+        floor_s = drive(loads, FLOOR_S, Load.run_floor)
         bulk_requests = sum(len(load.latencies) for load in loads)
         bulk_latencies = [lat for load in loads for lat in load.latencies]
     finally:
@@ -332,11 +362,16 @@ def main() -> None:
           f"{args.workers} workers x {args.threads} threads; evaluation "
           f"{'by a concurrent Celery worker' if worker else 'queued to Redis, not consumed'}; "
           f"{queued} evaluation messages purged afterwards)")
+    floor = sum(load.floor_requests for load in loads) / floor_s
     print(f"api_single_results_per_s {singles / single_s:.0f}")
     print(f"api_single_p50_ms {1000 * statistics.median(single_latencies):.1f}")
     print(f"api_single_p99_ms {1000 * percentile(single_latencies, 0.99):.1f}")
     print(f"api_bulk_results_per_s {bulk_requests * args.bulk_size / bulk_s:.0f}")
     print(f"api_bulk_p50_ms {1000 * statistics.median(bulk_latencies):.1f}")
+    # The same clients against the same server in the same run: how far each recorded result is
+    # from the cheapest request this stack can answer, whatever the machine does today.
+    print(f"api_floor_requests_per_s {floor:.0f}")
+    print(f"api_single_share_of_floor {singles / single_s / floor:.3f}")
     print(f"api_lost_or_duplicated {lost + duplicated + unexpected + (sent - len(markers))}")
 
 
