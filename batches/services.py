@@ -18,6 +18,7 @@ from qc.engine import site_engine
 from qc.errors import RuleViolation
 from qc.models import Criterion, Instrument
 from qc.roles import Role, has_role
+from qc.rows import fetch_one
 from qc.rules import rule_for
 from qc.units import UnitError, check_physical_range, input_unit_for, to_canonical
 
@@ -338,7 +339,7 @@ def result_record(
     # outermost transaction ends).
     refusal: RuleViolation | None = None
     with transaction.atomic(savepoint=False):
-        locked = Batch.objects.select_for_update().get(pk=batch.pk)
+        locked = fetch_one(Batch, id=batch.pk, for_update=True)
         try:
             _check_recorder(actor=actor, batch=locked, supersedes=supersedes, channel=channel)
             _check_open_for(locked, measured_at)

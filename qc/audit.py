@@ -12,6 +12,7 @@ from django.utils import timezone
 from .bulk_insert import bulk_insert
 from .canonical import canonical_json, jsonable, sha256_hex
 from .models import AuditChainHead, AuditEvent
+from .rows import fetch_one
 
 GENESIS_HASH = "0" * 64
 
@@ -102,9 +103,10 @@ def audit_record_many(*, actor, entries: Sequence[AuditEntry], actor_name: str =
                          after=jsonable(entry.after), reason=entry.reason)
               for entry in entries]
     contents = [canonical_json(_event_content(event)) for event in events]
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-        pk=1, defaults={"last_hash": GENESIS_HASH}
-    )
+    head = fetch_one(AuditChainHead, id=1, for_update=True)
+    if head is None:
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+            pk=1, defaults={"last_hash": GENESIS_HASH})
     prev = head.last_hash
     for event, content in zip(events, contents, strict=True):
         event.prev_hash = prev

@@ -5,6 +5,8 @@ ORM costs several times more than running it. Names come from the models' own me
 the values pass through the converters the ORM applies (dates, booleans and JSON on SQLite,
 JSON on PostgreSQL), so an instance made here is the same as one the ORM would load."""
 
+import functools
+
 from django.db import connection
 from django.db.models import Model
 
@@ -35,3 +37,21 @@ def from_row(model: type[Model], values) -> Model:
             value = converter(value, col, connection)
         converted.append(value)
     return model.from_db(connection.alias, [field.attname for field in fields], converted)
+
+
+@functools.cache
+def _fetch_sql(model: type[Model], names: tuple[str, ...], for_update: bool) -> str:
+    where = " AND ".join(f"{column('t', model, name)} = %s" for name in names)
+    lock = " FOR UPDATE" if for_update and connection.features.has_select_for_update else ""
+    return f"SELECT {columns('t', model)} FROM {table(model)} t WHERE {where}{lock}"
+
+
+def fetch_one(model: type[Model], *, for_update: bool = False, **equal) -> Model | None:
+    """The row of `model` whose fields equal `equal` (a unique key), or None; with
+    `for_update`, locked until the transaction ends, as select_for_update() would.
+    The hot path's `Model.objects.filter(**equal).first()`, at a fraction of the CPU."""
+    names = tuple(equal)
+    with connection.cursor() as cursor:
+        cursor.execute(_fetch_sql(model, names, for_update), [equal[name] for name in names])
+        row = cursor.fetchone()
+    return None if row is None else from_row(model, row)

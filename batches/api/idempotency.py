@@ -14,6 +14,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from rest_framework.response import Response
 
+from qc.rows import fetch_one
+
 from ..models import IdempotencyRecord
 from .authentication import request_key
 from .problems import Problem
@@ -72,7 +74,7 @@ def _key_from(request, required: bool) -> str | None:
 
 
 def _stored(who: str, key: str) -> IdempotencyRecord | None:
-    return IdempotencyRecord.objects.filter(principal=who, key=key).first()
+    return fetch_one(IdempotencyRecord, principal=who, key=key)
 
 
 def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
@@ -109,7 +111,7 @@ def idempotent(request, handler: Callable[[], Response]) -> Response:
                                              response_body=body)
     except IntegrityError:
         # Lost the race to a concurrent request with the same key: its commit is visible now.
-        existing = IdempotencyRecord.objects.filter(principal=who, key=key).first()
+        existing = fetch_one(IdempotencyRecord, principal=who, key=key)
         if existing is None:
             raise
         return _replay(existing, fingerprint)

@@ -1,0 +1,64 @@
+"""Hand-written hot-path queries load the same instances as the ORM, and lock as it does."""
+
+import threading
+
+import pytest
+from django.db import OperationalError, connections, transaction
+
+from batches.models import Batch, IdempotencyRecord
+from qc.models import AuditChainHead
+from qc.rows import fetch_one
+
+
+def _same_as_orm(instance, model):
+    loaded = model.objects.get(pk=instance.pk)
+    for field in model._meta.concrete_fields:
+        name = field.attname
+        assert getattr(instance, name) == getattr(loaded, name), name
+        assert type(getattr(instance, name)) is type(getattr(loaded, name)), name
+
+
+@pytest.mark.django_db
+def test_a_batch_is_loaded_with_every_field_as_the_orm_loads_it(ac225_batch):
+    _same_as_orm(fetch_one(Batch, id=ac225_batch.pk), Batch)
+
+
+@pytest.mark.django_db
+def test_a_json_document_is_loaded_as_the_orm_loads_it():
+    IdempotencyRecord.objects.create(
+        principal="key:ark_00000000", key="k-1", request_sha256="0" * 64, response_status=201,
+        response_body={"id": 7, "values": [1.5, None], "lot_number": "AC225-1"})
+    found = fetch_one(IdempotencyRecord, principal="key:ark_00000000", key="k-1")
+    _same_as_orm(found, IdempotencyRecord)
+    assert found.response_body == {"id": 7, "values": [1.5, None], "lot_number": "AC225-1"}
+
+
+@pytest.mark.django_db
+def test_no_matching_row_is_none():
+    assert fetch_one(IdempotencyRecord, principal="key:ark_00000000", key="absent") is None
+    assert fetch_one(AuditChainHead, id=999) is None
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_row_fetched_for_update_stays_locked_until_the_transaction_ends(ac225_batch):
+    held, outcome = threading.Event(), {}
+
+    def other_connection():
+        held.wait(10)
+        try:
+            with transaction.atomic():
+                Batch.objects.select_for_update(nowait=True).get(pk=ac225_batch.pk)
+            outcome["locked"] = False
+        except OperationalError:
+            outcome["locked"] = True
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        fetch_one(Batch, id=ac225_batch.pk, for_update=True)
+        thread = threading.Thread(target=other_connection)
+        thread.start()
+        held.set()
+        thread.join(20)
+    assert outcome == {"locked": True}
