@@ -7,7 +7,7 @@ JSON on PostgreSQL), so an instance made here is the same as one the ORM would l
 
 import functools
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 
@@ -26,17 +26,28 @@ def columns(alias: str, model: type[Model]) -> str:
     return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
 
 
+@functools.lru_cache(maxsize=64)
+def _readers(model: type[Model], db) -> tuple[list[str], list[tuple]]:
+    """Per model and connection (the converters are the backend's): the attribute names, and
+    for each column its expression and converters, worked out once instead of per row."""
+    fields = model._meta.concrete_fields
+    readers = []
+    for field in fields:
+        col = field.get_col(model._meta.db_table)
+        readers.append((col, db.ops.get_db_converters(col) + field.get_db_converters(db)))
+    return [field.attname for field in fields], readers
+
+
 def from_row(model: type[Model], values) -> Model:
     """An instance of `model` from the values of columns(..., model), in that order."""
-    fields = model._meta.concrete_fields
+    db = connections[DEFAULT_DB_ALIAS]  # this thread's connection, not the proxy
+    names, readers = _readers(model, db)
     converted = []
-    for field, value in zip(fields, values, strict=True):
-        col = field.get_col(model._meta.db_table)
-        for converter in (connection.ops.get_db_converters(col)
-                          + field.get_db_converters(connection)):
-            value = converter(value, col, connection)
+    for (col, converters), value in zip(readers, values, strict=True):
+        for converter in converters:
+            value = converter(value, col, db)
         converted.append(value)
-    return model.from_db(connection.alias, [field.attname for field in fields], converted)
+    return model.from_db(db.alias, names, converted)
 
 
 @functools.cache
