@@ -9,6 +9,7 @@ from batches.api.demo_keys import demo_instrument_keys
 from qc.api_keys import api_key_create, api_key_revoke, api_key_verify, hash_key
 from qc.errors import RuleViolation
 from qc.models import AuditEvent, Instrument, InstrumentApiKey
+from tests.orm import assert_loaded_alike
 
 pytestmark = pytest.mark.django_db
 
@@ -40,15 +41,8 @@ def test_a_verified_key_and_its_instrument_are_loaded_as_the_orm_loads_them(make
     api_key_verify(plaintext)  # stamps last_used_at, so the two loads below see the same row
     verified = api_key_verify(plaintext)
     loaded = InstrumentApiKey.objects.select_related("instrument").get(pk=key.pk)
-    for model_field in InstrumentApiKey._meta.concrete_fields:
-        name = model_field.attname
-        assert getattr(verified, name) == getattr(loaded, name), name
-        assert type(getattr(verified, name)) is type(getattr(loaded, name)), name
-    for model_field in Instrument._meta.concrete_fields:
-        name = model_field.attname
-        assert getattr(verified.instrument, name) == getattr(loaded.instrument, name), name
-        assert type(getattr(verified.instrument, name)) is type(
-            getattr(loaded.instrument, name)), name
+    assert_loaded_alike(verified, loaded)
+    assert_loaded_alike(verified.instrument, loaded.instrument)
     assert verified.test_codes == ["ph", "rcp"]
     assert verified.account_id == get_user_model().objects.get(username="instrument.TLC-0001").pk
 

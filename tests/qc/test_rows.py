@@ -8,19 +8,12 @@ from django.db import OperationalError, connections, transaction
 from batches.models import Batch, IdempotencyRecord
 from qc.models import AuditChainHead
 from qc.rows import fetch_one
-
-
-def _same_as_orm(instance, model):
-    loaded = model.objects.get(pk=instance.pk)
-    for field in model._meta.concrete_fields:
-        name = field.attname
-        assert getattr(instance, name) == getattr(loaded, name), name
-        assert type(getattr(instance, name)) is type(getattr(loaded, name)), name
+from tests.orm import assert_loaded_alike
 
 
 @pytest.mark.django_db
 def test_a_batch_is_loaded_with_every_field_as_the_orm_loads_it(ac225_batch):
-    _same_as_orm(fetch_one(Batch, id=ac225_batch.pk), Batch)
+    assert_loaded_alike(fetch_one(Batch, id=ac225_batch.pk), Batch.objects.get(pk=ac225_batch.pk))
 
 
 @pytest.mark.django_db
@@ -29,7 +22,7 @@ def test_a_json_document_is_loaded_as_the_orm_loads_it():
         principal="key:ark_00000000", key="k-1", request_sha256="0" * 64, response_status=201,
         response_body={"id": 7, "values": [1.5, None], "lot_number": "AC225-1"})
     found = fetch_one(IdempotencyRecord, principal="key:ark_00000000", key="k-1")
-    _same_as_orm(found, IdempotencyRecord)
+    assert_loaded_alike(found, IdempotencyRecord.objects.get(pk=found.pk))
     assert found.response_body == {"id": 7, "values": [1.5, None], "lot_number": "AC225-1"}
 
 
