@@ -314,15 +314,14 @@ def main() -> None:
         wait_until_up(port, data["key"], server)
         base = datetime.now(UTC) - timedelta(seconds=1)
         loads = [Load(port, data["key"], data["lots"], base, i) for i in range(args.clients)]
-        single = Load.run_single
-        drive(loads, 2.0, single)  # warm up every worker process
+        drive(loads, 2.0, Load.run_single)  # warm up every worker process
         warm = sum(len(load.acknowledged) for load in loads)
         for load in loads:
             load.latencies.clear()
 
         print(f"single results: {args.clients} clients for {args.duration:.0f} s ...",
               flush=True)
-        single_s = drive(loads, args.duration, single)
+        single_s = drive(loads, args.duration, Load.run_single)
         singles = sum(len(load.latencies) for load in loads)
         single_latencies = [lat for load in loads for lat in load.latencies]
         for load in loads:
@@ -332,12 +331,12 @@ def main() -> None:
               f"{args.duration:.0f} s ...", flush=True)
         bulk_s = drive(loads, args.duration,
                        lambda load, until: load.run_bulk(until, args.bulk_size))
+        bulk_requests = sum(len(load.latencies) for load in loads)
+        bulk_latencies = [lat for load in loads for lat in load.latencies]
 
         print(f"floor: {args.clients} clients, requests refused 401 before any query, "
               f"{FLOOR_S:.0f} s ...", flush=True)
         floor_s = drive(loads, FLOOR_S, Load.run_floor)
-        bulk_requests = sum(len(load.latencies) for load in loads)
-        bulk_latencies = [lat for load in loads for lat in load.latencies]
     finally:
         for process in filter(None, (server, worker)):
             process.send_signal(signal.SIGTERM)
