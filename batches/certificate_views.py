@@ -12,7 +12,8 @@ from .api.permissions import READ
 from .api.problems import Problem
 from .api.schema import problems
 from .api.views import ApiView
-from .certificates import SigningIdentityMissing, certificate_verify
+from .certificates.identity import SigningIdentityMissing
+from .certificates.verify import certificate_verify
 from .models import Batch, Certificate, CertificateStatus
 
 MAX_VERIFY_BYTES = 20 * 1024 * 1024

@@ -19,8 +19,12 @@ from qc.models import Instrument, InstrumentKind, Product, TestMethod
 from qc.roles import Role
 from qc.services import specification_approve, specification_create_draft
 
-from . import services
+from .disposition import services as disposition
+from .evaluation.physics import batch_compute_physics
+from .evaluation.results import result_evaluate
 from .models import Batch, Elution, Generator, GeneratorKind, ProductionRoute, SourceLot
+from .records.registration import batch_register
+from .records.results import result_record
 
 User = get_user_model()
 
@@ -186,7 +190,7 @@ def seed(*, now: datetime | None = None) -> dict[str, object]:
     # 212Pb: made this morning, every release-required test passed; sterility and the
     # 72 h Ra-224 recount are still to come (a conditional release candidate).
     eos = now - timedelta(hours=3)
-    pb = services.batch_register(
+    pb = batch_register(
         actor=operator, lot_number="PB212-2611-001", product=products["pb212-dotamtate"],
         elution=src["pb_today"],
         eos=eos, calibration_time=eos + timedelta(hours=1), activity_bq=3.0e8, volume_ml=5.0)
@@ -201,7 +205,7 @@ def seed(*, now: datetime | None = None) -> dict[str, object]:
 
     # 213Bi: just eluted and labelled for a patient; QC under way against the clock.
     eos = now - timedelta(minutes=12)
-    bi = services.batch_register(
+    bi = batch_register(
         actor=operator, lot_number="BI213-2611-014", product=products["bi213-dotatoc"],
         elution=src["bi_014"],
         eos=eos, calibration_time=eos + timedelta(minutes=20), activity_bq=1.1e9, volume_ml=3.0)
@@ -211,7 +215,7 @@ def seed(*, now: datetime | None = None) -> dict[str, object]:
     # 225Ac: shipped-lot product; the radio-TLC was counted 12 min after development,
     # before Fr-221 regrew, so the result is invalid and must be recounted.
     eos = now - timedelta(minutes=50)
-    ac = services.batch_register(
+    ac = batch_register(
         actor=operator, lot_number="AC225-2611-003", product=products["ac225-psma-it"],
         source_lot=src["lot"], eos=eos, calibration_time=eos + timedelta(hours=1),
         activity_bq=8.0e6, volume_ml=4.0)
@@ -223,7 +227,7 @@ def seed(*, now: datetime | None = None) -> dict[str, object]:
 
     # 225Ac from the same lot, yesterday: endotoxin failed; blocks review until QA acts.
     eos = now - timedelta(hours=26)
-    ac_fail = services.batch_register(
+    ac_fail = batch_register(
         actor=operator, lot_number="AC225-2611-002", product=products["ac225-psma-it"],
         source_lot=src["lot"], eos=eos, calibration_time=eos + timedelta(hours=1),
         activity_bq=7.5e6, volume_ml=4.0)
@@ -232,7 +236,7 @@ def seed(*, now: datetime | None = None) -> dict[str, object]:
 
     # A 212Pb batch registered from the synthesis module, no results yet.
     eos = now - timedelta(minutes=5)
-    services.batch_register(
+    batch_register(
         actor=operator, lot_number="PB212-2611-002", product=products["pb212-dotamtate"],
         elution=src["pb_today"],
         eos=eos, calibration_time=eos + timedelta(hours=2), activity_bq=2.5e8, volume_ml=5.0)
@@ -262,11 +266,11 @@ def _demo_record(analyst, batch, code, at, value=None, unit="", text="", **metho
             "activity-conc": InstrumentKind.DOSE_CALIBRATOR,
             "endotoxin": InstrumentKind.ENDOTOXIN_READER, "ph": InstrumentKind.PH_METER,
             "identity": InstrumentKind.HPGE, "vector-integrity": InstrumentKind.HPLC}.get(code)
-    result = services.result_record(
+    result = result_record(
         actor=analyst, batch=batch, criterion=batch.specification.criteria.get(test_code=code),
         measured_at=at, value=value, unit=unit, value_text=text, method_times=method_times,
         instrument=Instrument.objects.filter(kind=kind).first() if kind else None)
-    services.result_evaluate(result_id=result.id)
+    result_evaluate(result_id=result.id)
     return result
 
 
@@ -279,8 +283,6 @@ def seed_dispositions(users, *, now: datetime | None = None) -> dict[str, list[B
     Ra-224 recount: 72 h after EOS; Ac-225 recount: 7.6 h after EOS) only give results
     after the batch has expired, so a full release always closes a conditional release
     signed days earlier, and signatures carry the server's time."""
-    from . import disposition
-
     now = now or timezone.now()
     if Batch.objects.filter(lot_number__in=["AC225-2611-001", "PB212-2611-003",
                                             "BI213-2611-013"]).exists():
@@ -291,13 +293,13 @@ def seed_dispositions(users, *, now: datetime | None = None) -> dict[str, list[B
                                                          "qp"))
 
     def register(lot, product, eos, calibration_after, activity_bq, volume_ml, **source):
-        batch = services.batch_register(
+        batch = batch_register(
             actor=operator, lot_number=lot, product=products[product], eos=eos,
             calibration_time=eos + calibration_after, activity_bq=activity_bq,
             volume_ml=volume_ml, **source)
-        services.batch_compute_physics(batch_id=batch.id)
+        batch_compute_physics(batch_id=batch.id)
         for result in batch.results.filter(evaluation__isnull=True):  # the lot's Ac-227 share
-            services.result_evaluate(result_id=result.id)
+            result_evaluate(result_id=result.id)
         return batch
 
     def reading(nuclide, batch, at, share):
@@ -375,8 +377,6 @@ def seed_release_history(users, *, now: datetime) -> list[Batch]:
     """One fully released batch of each family, made 15 days ago: registered, tested,
     reviewed, conditionally released (certificate v1), then the post-release tests passed
     and the QP signed the final release (certificate v2, v1 superseded)."""
-    from . import disposition
-
     products = {p.code: p for p in Product.objects.all()}
     src = _sources(now)
     operator, analyst, reviewer, qp = (users[k] for k in ("operator", "analyst", "reviewer",
@@ -419,13 +419,13 @@ def seed_release_history(users, *, now: datetime) -> list[Batch]:
     made = []
     for lot, code, eos, calibration_after, activity, volume, source, before, after in plans:
         with _demo_clock(eos + timedelta(minutes=2)):
-            batch = services.batch_register(
+            batch = batch_register(
                 actor=operator, lot_number=lot, product=products[code], eos=eos,
                 calibration_time=eos + calibration_after, activity_bq=activity,
                 volume_ml=volume, **source)
-            services.batch_compute_physics(batch_id=batch.id)
+            batch_compute_physics(batch_id=batch.id)
             for result in batch.results.filter(evaluation__isnull=True):
-                services.result_evaluate(result_id=result.id)
+                result_evaluate(result_id=result.id)
         _history_results(analyst, batch, eos, before)
         with _demo_clock(eos + timedelta(minutes=55 if code != "bi213-dotatoc" else 30)):
             disposition.batch_review(actor=reviewer, password=_password("reviewer"),

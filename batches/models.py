@@ -218,6 +218,32 @@ class Result(AppendOnlyModel):
         shown = self.value_text or self.entered_value or self.value
         return f"{self.batch_id}/{self.criterion.test_code}: {shown}"
 
+    # The reverse one-to-one relations below are read from what select_related loaded (or one
+    # query each otherwise); a missing row raises, so hasattr says whether it exists.
+
+    @property
+    def is_invalidated(self) -> bool:
+        """QA invalidated it with an assignable cause (e-signed)."""
+        return hasattr(self, "invalidation")
+
+    @property
+    def is_current(self) -> bool:
+        """It counts: no correction superseded it and QA did not invalidate it."""
+        return not hasattr(self, "superseded_by") and not self.is_invalidated
+
+    @property
+    def verdict(self) -> str | None:
+        """Its evaluation's verdict, or None while it is being evaluated."""
+        evaluation = getattr(self, "evaluation", None)
+        return evaluation.verdict if evaluation is not None else None
+
+    @property
+    def shown(self) -> str:
+        """The result as it was entered, for messages."""
+        if self.value_text:
+            return f"'{self.value_text}'"
+        return self.entered_value or f"{self.value:g} {self.unit}".strip()
+
 
 class Verdict(models.TextChoices):
     PASS = "pass", "Pass"

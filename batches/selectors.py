@@ -1,13 +1,17 @@
-"""Reads. Views, API and services call these; none of them writes."""
+"""Every read: services, views, the API and the pages call these; none of them writes. The
+page reads take a fixed number of queries, however many batches the site holds (tests
+assert the counts)."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.utils import timezone
 
-from qc.models import Criterion, Specification, SpecificationStatus
+from qc.models import AuditEvent, Criterion, Product, Signature, Specification, SpecificationStatus
 
-from .models import Batch, Result
+from .lifecycle import IN_USE, RESULT_ACCEPTING_STATUSES, UNDISPOSED
+from .models import Batch, BatchStatus, Certificate, Result, Verdict
 
 
 def specification_in_force(*, product, at: datetime) -> Specification | None:
@@ -31,11 +35,6 @@ def batch_results(*, batch: Batch) -> QuerySet[Result]:
                         "superseded_by")
         .order_by("criterion__position", "recorded_at", "id")
     )
-
-
-def is_current(result: Result) -> bool:
-    """A result counts unless a correction superseded it or QA invalidated it."""
-    return not hasattr(result, "superseded_by") and not hasattr(result, "invalidation")
 
 
 @dataclass(frozen=True)
@@ -62,13 +61,9 @@ def criterion_statuses(*, batch: Batch, results: list[Result] | None = None
     statuses = []
     for criterion in batch.specification.criteria.select_related("method").all():
         history = by_criterion.get(criterion.id, [])
-        current = [r for r in history if is_current(r)]
+        current = [r for r in history if r.is_current]
         statuses.append(CriterionStatus(criterion, current[-1] if current else None, history))
     return statuses
-
-
-def batch_list() -> QuerySet[Batch]:
-    return Batch.objects.select_related("product").order_by("-eos")
 
 
 def batch_detail(*, lot_number: str) -> Batch:
@@ -79,3 +74,217 @@ def batch_detail(*, lot_number: str) -> Batch:
         .prefetch_related(Prefetch("specification__criteria"))
         .get(lot_number=lot_number)
     )
+
+
+# An undisposed batch stays on the dashboard this long after expiry, marked expired, so that
+# somebody rejects it rather than it silently dropping off.
+EXPIRED_GRACE = timedelta(hours=24)
+DASHBOARD_ROWS = 60
+ALERT_ROWS = 30
+
+
+def status_counts() -> list[tuple[str, str, int]]:
+    counts = dict(Batch.objects.order_by().values_list("status").annotate(n=Count("id")))
+    return [(value, label, counts.get(value, 0)) for value, label in BatchStatus.choices]
+
+
+# The lists need neither the decay table (a JSON document per batch) nor the expiry reason.
+LIST_DEFER = ("decay_table", "expiry_reason")
+
+
+def active_batches(*, now: datetime) -> list[Batch]:
+    """Batches in production, QC or use: undisposed ones (also just expired) and released
+    ones within their shelf life.
+
+    A batch expires at most one shelf life after its EOS, so bounding EOS by the longest
+    shelf life lets the (status, EOS) index find them among years of released batches."""
+    longest = Product.objects.aggregate(longest=Max("shelf_life"))["longest"] or timedelta(0)
+    in_window = (Batch.objects.filter(status__in=IN_USE, eos__gte=now - longest - EXPIRED_GRACE)
+                 .filter(Q(status__in=UNDISPOSED, expiry__gte=now - EXPIRED_GRACE)
+                         | Q(expiry__gte=now) | Q(expiry__isnull=True)))
+    # an undisposed batch whose expiry was never computed is shown whatever its age
+    stuck = Batch.objects.filter(status__in=UNDISPOSED, expiry__isnull=True)
+    return list((in_window | stuck).select_related("product").defer(*LIST_DEFER)
+                .order_by("-eos")[:DASHBOARD_ROWS])
+
+
+def _current(results: QuerySet[Result]) -> QuerySet[Result]:
+    return results.filter(superseded_by__isnull=True, invalidation__isnull=True)
+
+
+# More undisposed batches than this means the site has stopped disposing of them; the alerts
+# then show the newest.
+ACCEPTING_SCAN = 500
+
+
+def accepting_batch_ids() -> list[int]:
+    """The batches that still take results: few at any time, found by the status index. The
+    alerts start from them rather than from every result ever recorded, which keeps their
+    plan good on any database, analyzed or not."""
+    return list(Batch.objects.filter(status__in=RESULT_ACCEPTING_STATUSES).order_by("-eos")
+                .values_list("id", flat=True)[:ACCEPTING_SCAN])
+
+
+def failing_results(*, batch_ids: list[int]) -> list[Result]:
+    return list(_current(Result.objects.filter(
+        batch_id__in=batch_ids, evaluation__verdict="fail"))
+        .select_related("batch", "criterion", "evaluation")
+        .defer(*(f"batch__{f}" for f in LIST_DEFER))
+        .order_by("-recorded_at")[:ALERT_ROWS])
+
+
+def waiting_results(*, now: datetime, batch_ids: list[int]) -> list[Result]:
+    """Results judged invalid because they were counted too early (e.g. before Fr-221
+    regrew): the countdown runs to the time a recount becomes valid."""
+    return list(_current(Result.objects.filter(
+        batch_id__in=batch_ids, evaluation__verdict="invalid",
+        evaluation__valid_from__isnull=False, batch__expiry__gte=now - EXPIRED_GRACE))
+        .select_related("batch", "criterion", "evaluation")
+        .defer(*(f"batch__{f}" for f in LIST_DEFER))
+        .order_by("evaluation__valid_from")[:ALERT_ROWS])
+
+
+@dataclass(frozen=True)
+class PendingTests:
+    batch: Batch
+    criteria: list[Criterion]
+
+
+def pending_post_release() -> list[PendingTests]:
+    """Conditionally released batches and the may-release-before-result tests still to come;
+    three queries for all of them."""
+    batches = list(Batch.objects.filter(status=BatchStatus.CONDITIONALLY_RELEASED)
+                   .select_related("product").defer(*LIST_DEFER).order_by("eos")[:ALERT_ROWS])
+    if not batches:
+        return []
+    criteria = list(Criterion.objects.filter(
+        specification_id__in={b.specification_id for b in batches}, release_before_result=True))
+    passed = set(_current(Result.objects.filter(
+        batch__in=batches, evaluation__verdict="pass", criterion__release_before_result=True))
+        .values_list("batch_id", "criterion_id"))
+    rows = []
+    for batch in batches:
+        open_ = [c for c in criteria if c.specification_id == batch.specification_id
+                 and (batch.id, c.id) not in passed]
+        rows.append(PendingTests(batch, open_))
+    return rows
+
+
+@dataclass(frozen=True)
+class PostReleaseAlert:
+    batch: Batch
+    failing_results: tuple[Result, ...]
+    flagged_at: datetime | None
+    released_as: str  # the status the batch had when the failure came in
+
+
+def post_release_alerts() -> list[PostReleaseAlert]:
+    """Batches flagged for recall, newest flag first, with the failing results; three
+    queries for all of them."""
+    batches = list(Batch.objects.filter(status=BatchStatus.POST_RELEASE_OOS)
+                   .select_related("product").defer(*LIST_DEFER).order_by("-eos")[:ALERT_ROWS])
+    if not batches:
+        return []
+    flags: dict[str, AuditEvent] = {}
+    for event in AuditEvent.objects.filter(
+            action="batch.post_release_oos", object_type="batches.batch",
+            object_id__in=[str(b.pk) for b in batches]).order_by("id"):
+        flags.setdefault(event.object_id, event)
+    failing: dict[int, list[Result]] = {}
+    for result in (Result.objects.filter(batch__in=batches, evaluation__verdict=Verdict.FAIL,
+                                         invalidation__isnull=True)
+                   .select_related("criterion", "evaluation", "recorded_by").order_by("id")):
+        failing.setdefault(result.batch_id, []).append(result)
+    alerts = []
+    for batch in batches:
+        flag = flags.get(str(batch.pk))
+        alerts.append(PostReleaseAlert(
+            batch=batch, failing_results=tuple(failing.get(batch.pk, [])),
+            flagged_at=flag.at if flag else None,
+            released_as=(flag.before or {}).get("status", "") if flag else ""))
+    epoch = datetime.min.replace(tzinfo=timezone.get_current_timezone())
+    return sorted(alerts, key=lambda a: a.flagged_at or epoch, reverse=True)
+
+
+# ------------------------------------------------------------------------ batch list
+
+
+def batch_list(*, status: str = "", product: str = "", search: str = "") -> QuerySet[Batch]:
+    batches = Batch.objects.select_related("product").defer(*LIST_DEFER).order_by("-eos")
+    if status:
+        batches = batches.filter(status=status)
+    if product:
+        batches = batches.filter(product__code=product)
+    if search:
+        batches = batches.filter(lot_number__icontains=search.strip())
+    return batches
+
+
+# ------------------------------------------------------------------------ batch page
+
+
+@dataclass
+class BatchPage:
+    batch: Batch
+    statuses: list[CriterionStatus]
+    results: list[Result]
+    signatures: list[Signature]
+    certificates: list[Certificate]
+
+    @property
+    def evaluating(self) -> bool:
+        return any(s.verdict == "evaluating" for s in self.statuses)
+
+    @property
+    def certificate_pending(self) -> bool:
+        return any(c.status == "pending" for c in self.certificates)
+
+
+def batch_page(*, lot_number: str) -> BatchPage:
+    batch = (Batch.objects
+             .select_related("product", "specification", "elution__generator", "source_lot",
+                             "registered_by")
+             .get(lot_number=lot_number))
+    results = list(batch_results(batch=batch).select_related("invalidation__signature"))
+    statuses = criterion_statuses(batch=batch, results=results)
+    return BatchPage(batch=batch, statuses=statuses, results=results,
+                     signatures=list(batch_signatures(batch=batch, results=results)),
+                     certificates=batch_certificates(batch=batch))
+
+
+def batch_signatures(*, batch: Batch, results: list[Result] | None = None
+                     ) -> QuerySet[Signature]:
+    """Signatures over the batch (review, release, rejection) and over its results
+    (invalidations), oldest first."""
+    if results is None:
+        result_ids = [str(pk) for pk in Result.objects.filter(batch=batch).values_list(
+            "pk", flat=True)]
+    else:
+        result_ids = [str(r.id) for r in results]
+    return (Signature.objects.filter(Q(object_type="batches.batch", object_id=str(batch.pk))
+                                     | Q(object_type="batches.result", object_id__in=result_ids))
+            .select_related("user").order_by("signed_at", "id"))
+
+
+def batch_certificates(*, batch: Batch) -> list[Certificate]:
+    return list(Certificate.objects.filter(batch=batch).order_by("-version"))
+
+
+def batch_audit_events(*, batch: Batch) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(batch_lot=batch.lot_number).order_by("id")
+
+
+def current_result(statuses: list[CriterionStatus], criterion_id: int) -> Result | None:
+    return next((s.current for s in statuses if s.criterion.id == criterion_id), None)
+
+
+def amendments_since(signature) -> list[Result]:
+    """Results of a signed batch corrected or invalidated after the signature: the signed
+    record stays intact, but a reader must see that it was amended since."""
+    if signature.object_type != "batches.batch":
+        return []
+    return list(Result.objects.filter(batch_id=int(signature.object_id),
+                                      recorded_at__lte=signature.signed_at)
+                .filter(Q(superseded_by__recorded_at__gt=signature.signed_at)
+                        | Q(invalidation__created_at__gt=signature.signed_at))
+                .select_related("criterion").order_by("id"))

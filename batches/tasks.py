@@ -1,31 +1,40 @@
-"""Thin, idempotent tasks: take ids, call one service, retry on transient errors."""
+"""Thin, idempotent tasks: take ids, call one service, retry on transient errors. The only
+module that reaches every stage of the pipeline."""
 
 from celery import shared_task
-from django.db import OperationalError
+from django.db import IntegrityError, OperationalError
+from django.utils import timezone
 
-from . import services
+from . import jobs
+from .certificates import services as certificates
+from .evaluation.physics import batch_compute_physics
+from .evaluation.results import result_evaluate
 from .models import Batch, Result
 
 RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
 
+# How many results one sweep queues at most: a backlog of this size is evaluated in a few
+# minutes by two worker processes, and the next sweep takes the rest.
+SWEEP_LIMIT = 50_000
 
-@shared_task(name="batches.tasks.evaluate_result", **RETRY)
+
+@shared_task(name=jobs.EVALUATE_RESULT, **RETRY)
 def evaluate_result(result_id: int) -> str:
-    return services.result_evaluate(result_id=result_id).verdict
+    return result_evaluate(result_id=result_id).verdict
 
 
-@shared_task(name="batches.tasks.evaluate_results", **RETRY)
+@shared_task(name=jobs.EVALUATE_RESULTS, **RETRY)
 def evaluate_results(result_ids: list[int]) -> int:
-    """The results of one bulk recording, in one message (evaluating one is idempotent, so a
-    retry after a partial run re-judges nothing)."""
+    """Many results in one message (evaluating one is idempotent, so a retry after a partial
+    run re-judges nothing)."""
     for result_id in result_ids:
-        services.result_evaluate(result_id=result_id)
+        result_evaluate(result_id=result_id)
     return len(result_ids)
 
 
-@shared_task(name="batches.tasks.compute_batch_physics", **RETRY)
+@shared_task(name=jobs.COMPUTE_BATCH_PHYSICS, **RETRY)
 def compute_batch_physics(batch_id: int) -> str:
-    batch = services.batch_compute_physics(batch_id=batch_id)
+    batch = batch_compute_physics(batch_id=batch_id)
     return batch.expiry.isoformat() if batch.expiry else ""
 
 
@@ -33,15 +42,25 @@ def compute_batch_physics(batch_id: int) -> str:
 def sweep_unevaluated() -> int:
     """A lost message must not leave a batch without expiry or a result unjudged."""
     for batch_id in Batch.objects.filter(expiry__isnull=True).values_list("id", flat=True)[:500]:
-        compute_batch_physics.delay(batch_id)
-    pending = Result.objects.filter(evaluation__isnull=True).values_list("id", flat=True)[:500]
-    for result_id in pending:
-        evaluate_result.delay(result_id)
+        jobs.compute_batch_physics(batch_id)
+    pending = list(Result.objects.filter(evaluation__isnull=True).order_by("id")
+                   .values_list("id", flat=True)[:SWEEP_LIMIT])
+    jobs.evaluate_results(pending)
     return len(pending)
 
 
-@shared_task(name="batches.tasks.issue_certificate", **RETRY)
-def issue_certificate(certificate_id: int) -> str:
-    from .certificates import certificate_issue
+@shared_task(name=jobs.REQUEST_CERTIFICATE, **RETRY)
+def request_certificate(batch_id: int, signature_id: int) -> None:
+    certificates.certificate_request_issue(batch_id=batch_id, signature_id=signature_id)
 
-    return certificate_issue(certificate_id=certificate_id).status
+
+@shared_task(name=jobs.ISSUE_CERTIFICATE, autoretry_for=(OperationalError, IntegrityError),
+             retry_backoff=True, max_retries=5)
+def issue_certificate(certificate_id: int) -> str:
+    return certificates.certificate_issue(certificate_id=certificate_id).status
+
+
+@shared_task(name="batches.tasks.sweep_certificates", **RETRY)
+def sweep_certificates() -> int:
+    """Certificates a lost message or a dead worker left pending, queued again."""
+    return certificates.certificates_sweep(now=timezone.now())

@@ -46,6 +46,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from batches.records import registration
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/alpharelease_bench"
@@ -82,7 +84,6 @@ def seed(now: datetime) -> dict:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from batches import services
     from batches.demo import seed as demo_seed
     from batches.models import Elution, Generator
     from config.celery import app
@@ -99,7 +100,7 @@ def seed(now: datetime) -> dict:
         eos = now - timedelta(minutes=10)
         elution = Elution.objects.create(generator=generator, activity_bq=4e8,
                                          eluted_at=eos - timedelta(minutes=40, seconds=i))
-        batch = services.batch_register(
+        batch = registration.batch_register(
             actor=users["operator"], lot_number=f"BENCH-{i:03d}", product=product,
             elution=elution, eos=eos, calibration_time=eos + timedelta(hours=1),
             activity_bq=3e8, volume_ml=5.0)

@@ -52,7 +52,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     call_command("create_signing_identity", verbosity=0)
 
-    from batches.disposition import batch_release, batch_review
+    from batches.disposition.services import batch_release, batch_review
     from batches.models import Certificate, CertificateStatus
     from config.celery import app
     from qc.roles import Role
@@ -91,7 +91,7 @@ def main() -> None:
             t0 = time.perf_counter()
             release_fn = batch_release if batch.qc_status == "passing" else None
             if release_fn is None:
-                from batches.disposition import batch_release_conditionally as release_fn
+                from batches.disposition.services import batch_release_conditionally as release_fn
             release_fn(actor=qp, password=PASSWORD, batch=batch)
             signed = time.perf_counter() - t0
             certificate = _wait(lambda b=batch: Certificate.objects.filter(

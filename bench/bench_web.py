@@ -208,7 +208,7 @@ def sign_one_release(qp, reviewer, lot_number: str) -> None:
     batch real ones, over its real record."""
     from django.db import transaction
 
-    from batches.disposition import batch_record
+    from batches.disposition.record import batch_record
     from batches.models import Batch
     from qc.signatures import signature_apply
 

@@ -23,6 +23,10 @@ app.conf.update(
             "task": "batches.tasks.sweep_unevaluated",
             "schedule": 60.0,
         },
+        "requeue-stuck-certificates": {
+            "task": "batches.tasks.sweep_certificates",
+            "schedule": 60.0,
+        },
         "purge-idempotency-records": {
             "task": "batches.api.tasks.purge_idempotency_records",
             "schedule": 3600.0,
@@ -38,7 +42,7 @@ app.autodiscover_tasks(["batches.api"])
 def _warm_up(**kwargs) -> None:
     """Nuclear data, fonts and the signing key, loaded once per worker process rather than
     by the first task (a 213Bi dose loses 1.5 % a minute)."""
-    from batches.certificates import warm_up as warm_certificates
+    from batches.certificates.identity import warm_up as warm_certificates
     from qc.engine import warm_up as warm_engine
 
     warm_engine()

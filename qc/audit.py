@@ -9,10 +9,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .bulk_insert import bulk_insert
+from config.sql import bulk_insert, fetch_one
+
 from .canonical import canonical_json, jsonable, sha256_hex
 from .models import AuditChainHead, AuditEvent
-from .rows import fetch_one
 
 GENESIS_HASH = "0" * 64
 

@@ -4,8 +4,9 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from batches import services
 from batches.models import Elution, Generator, GeneratorKind, ProductionRoute, SourceLot
+from batches.records import registration
+from batches.records import results as records
 from qc.demo_specifications import METHODS, PRODUCTS
 from qc.models import Instrument, InstrumentKind, Product, TestMethod
 from qc.services import specification_approve, specification_create_draft
@@ -57,7 +58,7 @@ def make_elution(kind: str, *, eluted_at: datetime) -> Elution:
 
 
 def make_ac225_batch(*, product, operator, eos, source_lot=None, lot_number=None, **kw):
-    return services.batch_register(
+    return registration.batch_register(
         actor=operator, lot_number=lot_number or f"AC-{next(_counter):05d}", product=product,
         source_lot=source_lot or make_source_lot(), eos=eos,
         calibration_time=kw.pop("calibration_time", eos + timedelta(hours=1)),
@@ -65,7 +66,7 @@ def make_ac225_batch(*, product, operator, eos, source_lot=None, lot_number=None
 
 
 def make_pb212_batch(*, product, operator, eos, lot_number=None, **kw):
-    return services.batch_register(
+    return registration.batch_register(
         actor=operator, lot_number=lot_number or f"PB-{next(_counter):05d}", product=product,
         elution=make_elution(GeneratorKind.RA224_PB212, eluted_at=eos - timedelta(minutes=40)),
         eos=eos, calibration_time=kw.pop("calibration_time", eos + timedelta(hours=1)),
@@ -73,7 +74,7 @@ def make_pb212_batch(*, product, operator, eos, lot_number=None, **kw):
 
 
 def make_bi213_batch(*, product, operator, eos, lot_number=None, **kw):
-    return services.batch_register(
+    return registration.batch_register(
         actor=operator, lot_number=lot_number or f"BI-{next(_counter):05d}", product=product,
         elution=make_elution(GeneratorKind.AC225_BI213, eluted_at=eos - timedelta(minutes=10)),
         eos=eos, calibration_time=kw.pop("calibration_time", eos + timedelta(minutes=20)),
@@ -119,7 +120,7 @@ def record_release_required_results(batch, analyst, *, now: datetime) -> list:
         method_times = {}
         if c.validity == "daughter_equilibrium":
             method_times["developed_at"] = at - timedelta(minutes=40)
-        results.append(services.result_record(
+        results.append(records.result_record(
             actor=analyst, batch=batch, criterion=c, measured_at=at,
             method_times=method_times, **passing_result(batch, c, at=at)))
     return results

@@ -1,4 +1,4 @@
-"""Comparing an instance loaded by hand-written SQL (qc.rows) with the ORM's load of it."""
+"""Comparing an instance loaded by hand-written SQL (config.sql) with the ORM's load of it."""
 
 
 def assert_loaded_alike(instance, loaded) -> None:

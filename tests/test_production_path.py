@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
-from batches import services
 from batches.models import Batch, Evaluation
+from batches.records import results as records
 from tests.factories import criterion
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -37,7 +37,7 @@ def test_a_real_worker_computes_expiry_and_judges_a_result_it_was_sent(celery_wo
     batch = make_ac225_batch(product=products["ac225-psma-it"], operator=operator,
                              eos=now - timedelta(minutes=30))
     wait_for(lambda: Batch.objects.get(pk=batch.pk).expiry)
-    result = services.result_record(actor=analyst, batch=batch,
+    result = records.result_record(actor=analyst, batch=batch,
                                     criterion=criterion(batch, "ph"),
                                     measured_at=now - timedelta(minutes=5), value=7.0, unit="pH")
     evaluation = wait_for(lambda: Evaluation.objects.filter(result=result).first())

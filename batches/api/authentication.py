@@ -4,7 +4,7 @@ account, and request.auth is the key (its scope and its name for the audit trail
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from qc.api_keys import api_key_verify, key_account
+from qc.api_keys import api_key_verify
 from qc.models import InstrumentApiKey
 
 
@@ -24,12 +24,12 @@ class InstrumentKeyAuthentication(authentication.BaseAuthentication):
         presented = self._presented_key(request)
         if presented is None:
             return None
-        key = api_key_verify(presented)
-        if key is None:
+        verified = api_key_verify(presented)
+        if verified is None:
             raise exceptions.AuthenticationFailed(
                 "This API key is unknown or has been revoked; ask an administrator for a new "
                 "key for the instrument.")
-        return key_account(key), key
+        return verified.account, verified.key
 
     def authenticate_header(self, request) -> str:
         return f'{self.keyword} realm="alpharelease"'

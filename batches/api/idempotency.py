@@ -14,9 +14,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from rest_framework.response import Response
 
-from qc.rows import fetch_one
+from config.sql import fetch_one
 
 from ..models import IdempotencyRecord
+from ..records.raw_data import file_sha256
 from .authentication import request_key
 from .problems import Problem
 
@@ -30,18 +31,6 @@ REPLAY_HEADER = "Idempotent-Replayed"
 def principal(request) -> str:
     key = request_key(request)
     return f"key:{key.prefix}" if key is not None else f"user:{request.user.pk}"
-
-
-def file_sha256(upload) -> str:
-    cached = getattr(upload, "_sha256", None)
-    if cached:
-        return cached
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    upload._sha256 = digest.hexdigest()
-    return upload._sha256
 
 
 def request_fingerprint(request) -> str:

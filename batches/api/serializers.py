@@ -9,7 +9,6 @@ from qc.models import Criterion, Instrument, Product
 from qc.units import ACTIVITY_UNITS, UnitError, to_canonical
 
 from ..models import Batch, BatchStatus, Elution, QcStatus, Result, SourceLot
-from ..selectors import is_current
 from .fields import (
     AwareDateTimeField,
     FiniteNumberField,
@@ -262,7 +261,7 @@ class ResultOutSerializer(serializers.Serializer):
         return getattr(result, "evaluation", None)
 
     def get_current(self, result) -> bool:
-        return True if self.context.get("fresh") else is_current(result)
+        return True if self.context.get("fresh") else result.is_current
 
     @extend_schema_field({"type": "string", "enum": ["evaluating", "pass", "fail", "invalid"]})
     def get_verdict(self, result) -> str:

@@ -1,7 +1,7 @@
 """The instrument REST API: thin views that validate at the edge, call one service and render.
 
-Results go through batches.services.result_record only; its validation and GMP rules are the
-single source of truth, mapped here to problem+json (422 field errors, 409 rule refusals)."""
+Results go through batches.records.results only; its validation and GMP rules are the single
+source of truth, mapped here to problem+json (422 field errors, 409 rule refusals)."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -19,14 +19,9 @@ from qc.api_keys import key_label
 from qc.errors import RuleViolation
 
 from ..models import Batch, Channel, RawDataFile
+from ..records.registration import batch_register
+from ..records.results import ResultInput, ResultsRefused, result_record, result_record_many
 from ..selectors import batch_detail, batch_list, criterion_statuses
-from ..services import (
-    ResultInput,
-    ResultsRefused,
-    batch_register,
-    result_record,
-    result_record_many,
-)
 from . import schema as docs
 from .authentication import InstrumentKeyAuthentication, request_key
 from .fields import LenientJSONParser
@@ -42,7 +37,6 @@ from .problems import (
     summary,
     validation_problem,
 )
-from .raw_data import raw_data_store
 from .serializers import (
     MAX_BULK,
     BatchFilterSerializer,
@@ -101,24 +95,6 @@ def _service_errors(exc: DjangoValidationError, method_times) -> list[dict]:
     return django_errors(exc, rename)
 
 
-def _lock_batches(batches) -> None:
-    """Lock every batch the request writes to, in one order (by id), before any audit event
-    takes the chain head: result_record locks a batch and then the head, so two requests
-    that took batches in different orders, or the head before a batch, could deadlock."""
-    ids = sorted({batch.pk for batch in batches})
-    list(Batch.objects.select_for_update().filter(pk__in=ids).order_by("pk")
-         .values_list("pk", flat=True))
-
-
-def _record(request, v: dict, raw_data=None):
-    actor, actor_name = _actor(request)
-    return result_record(
-        actor=actor, actor_name=actor_name, batch=v["batch"], criterion=v["criterion"],
-        measured_at=v["measured_at"], value=v.get("value"), unit=v["unit"],
-        value_text=v["value_text"], method_times=v["method_times"],
-        instrument=v["instrument_obj"], channel=Channel.API, raw_data=raw_data)
-
-
 class ResultCreateView(ApiView):
     parser_classes = [LenientJSONParser, MultiPartParser]
     api_actions = {"POST": RECORD_RESULTS}
@@ -144,14 +120,13 @@ class ResultCreateView(ApiView):
         serializer.is_valid(raise_exception=True)
         v = serializer.validated_data
         actor, actor_name = _actor(request)
-        raw = None
-        if v.get("raw_data") is not None:
-            # Batch row before audit chain head, the order result_record takes them in; the
-            # raw data's audit event would otherwise take the head first and could deadlock.
-            _lock_batches([v["batch"]])
-            raw = raw_data_store(upload=v["raw_data"], actor=actor, actor_name=actor_name)
         try:
-            result = _record(request, v, raw)
+            result = result_record(
+                actor=actor, actor_name=actor_name, batch=v["batch"], criterion=v["criterion"],
+                measured_at=v["measured_at"], value=v.get("value"), unit=v["unit"],
+                value_text=v["value_text"], method_times=v["method_times"],
+                instrument=v["instrument_obj"], channel=Channel.API,
+                raw_data_upload=v.get("raw_data"))
         except DjangoValidationError as exc:
             raise validation_problem(_service_errors(exc, v["method_times"])) from None
         body = ResultOutSerializer(result, context={"fresh": True}).data

@@ -14,10 +14,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from qc.errors import RuleViolation
 from qc.roles import Role
 
-from .. import disposition, services
+from .. import selectors
+from ..certificates.services import certificate_retry as certificate_retry_service
+from ..disposition.blockers import available_actions, release_blockers
+from ..disposition.record import signature_integrity
 from ..forms import REGISTER_FIELDS, BatchFilterForm, BatchRegisterForm
+from ..lifecycle import RESULT_ACCEPTING_STATUSES
 from ..models import Batch, BatchStatus, Certificate, Elution, SourceLot
-from . import charts, formatting, physics, queries
+from ..records import registration
+from . import charts, formatting, physics
 from .common import POLL_HEADERS, QA, add_service_errors, may, role_required, staff_required
 
 PAGE_SIZE = 50
@@ -26,9 +31,9 @@ CERTIFICATE_POLL_S = 1
 RESULTS_POLL_S = 2
 
 
-def _batch_or_404(lot_number: str) -> queries.BatchPage:
+def _batch_or_404(lot_number: str) -> selectors.BatchPage:
     try:
-        return queries.batch_page(lot_number=lot_number)
+        return selectors.batch_page(lot_number=lot_number)
     except Batch.DoesNotExist:
         raise Http404(f"No batch has lot number {lot_number}.") from None
 
@@ -41,7 +46,7 @@ def _batch_or_404(lot_number: str) -> queries.BatchPage:
 def batch_list(request):
     form = BatchFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    batches = queries.batch_list(status=filters.get("status", ""),
+    batches = selectors.batch_list(status=filters.get("status", ""),
                                  product=filters.get("product", ""),
                                  search=filters.get("q", ""))
     page = Paginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -62,7 +67,7 @@ def batch_register(request):
     form = BatchRegisterForm(request.POST or None, now=now, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            batch = services.batch_register(actor=request.user, **form.service_arguments())
+            batch = registration.batch_register(actor=request.user, **form.service_arguments())
         except ValidationError as exc:
             add_service_errors(form, exc, REGISTER_FIELDS)
         except RuleViolation as exc:
@@ -154,12 +159,12 @@ def _method_time(result, name: str) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _result_rows(page: queries.BatchPage, actions: list[str], now: datetime, user):
+def _result_rows(page: selectors.BatchPage, actions: list[str], now: datetime, user):
     rows = []
     batch = page.batch
     # Once the record is closed (released, rejected, flagged) only QA records a correction.
     may_correct = "record_result" in actions or (
-        batch.status not in queries.ACCEPTING and may(user, "qa_correct"))
+        batch.status not in RESULT_ACCEPTING_STATUSES and may(user, "qa_correct"))
     for status in page.statuses:
         current = status.current
         evaluation = getattr(current, "evaluation", None) if current else None
@@ -197,8 +202,8 @@ def _signature_rows(signatures):
     """Each signature with whether what was signed is untampered (it still hashes to the
     signed SHA-256), and the legitimate amendments since: results corrected or invalidated
     after signing, which leave the signed record untampered but must be seen beside it."""
-    return [{"signature": s, "untampered": disposition.signature_integrity(s),
-             "amendments": disposition.amendments_since(s)} for s in signatures]
+    return [{"signature": s, "untampered": signature_integrity(s),
+             "amendments": selectors.amendments_since(s)} for s in signatures]
 
 
 def _live(batch: Batch, now: datetime) -> dict:
@@ -209,9 +214,9 @@ def _live(batch: Batch, now: datetime) -> dict:
             "concentration_now": activity_now / batch.volume_ml}
 
 
-def batch_context(request, page: queries.BatchPage, now: datetime) -> dict:
+def batch_context(request, page: selectors.BatchPage, now: datetime) -> dict:
     batch = page.batch
-    actions = disposition.available_actions(user=request.user, batch=batch)
+    actions = available_actions(user=request.user, batch=batch)
     return {
         "batch": batch, "page": page, "now": now, "actions": actions,
         "live": _live(batch, now), "live_every_s": LIVE_EVERY_S, "poll_headers": POLL_HEADERS,
@@ -231,7 +236,7 @@ def batch_detail(request, lot_number: str):
         decay=_decay_chart(batch, now), ac227=_ac227_share(batch, page.statuses, now),
         signatures=_signature_rows(page.signatures),
         # the QP's turn: say what stands in the way when release is not offered
-        blockers=disposition.release_blockers(batch=batch)
+        blockers=release_blockers(batch=batch)
         if batch.status == BatchStatus.REVIEWED and may(request.user, "dispose")
         and "release" not in context["actions"] else [],
     )
@@ -244,7 +249,7 @@ def batch_audit(request, lot_number: str):
     now = timezone.now()
     page = _batch_or_404(lot_number)
     context = batch_context(request, page, now)
-    events = Paginator(queries.batch_audit_events(batch=page.batch), 200)
+    events = Paginator(selectors.batch_audit_events(batch=page.batch), 200)
     context.update(tab="audit", events=events.get_page(request.GET.get("page")))
     return render(request, "batches/batch_audit.html", context)
 
@@ -276,7 +281,7 @@ def batch_certificates_partial(request, lot_number: str):
     batch = Batch.objects.filter(lot_number=lot_number).first()
     if batch is None:
         raise Http404(f"No batch has lot number {lot_number}.")
-    certificates = queries.batch_certificates(batch=batch)
+    certificates = selectors.batch_certificates(batch=batch)
     return render(request, "batches/_certificates.html", {
         "batch": batch, "certificates": certificates,
         "certificate_pending": any(c.status == "pending" for c in certificates),
@@ -288,12 +293,10 @@ def batch_certificates_partial(request, lot_number: str):
 def certificate_retry(request, lot_number: str, version: int):
     """Put a failed certificate back in the queue (e.g. once the signing identity is
     installed); the page then shows its progress."""
-    from ..certificates import certificate_retry as retry
-
     certificate = Certificate.objects.filter(batch__lot_number=lot_number,
                                              version=version).first()
     if certificate is None:
         raise Http404(f"Lot {lot_number} has no certificate version {version}.")
-    retry(actor=request.user, certificate=certificate)
+    certificate_retry_service(actor=request.user, certificate=certificate)
     messages.info(request, f"Certificate version {version} is being issued again.")
     return redirect("batch-detail", lot_number)

@@ -5,27 +5,28 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from . import physics, queries
+from .. import selectors
+from . import physics
 from .common import POLL_HEADERS, staff_required
 
 LIVE_EVERY_S = 5
 
 
 def _live_context(now) -> dict:
-    active = queries.active_batches(now=now)
+    active = selectors.active_batches(now=now)
     activities = physics.current_activities(active, now)
     rows = [{"batch": b, "activity_now": activities.get(b.id),
              "expired": b.expiry is not None and b.expiry <= now,
              "seconds_left": (b.expiry - now).total_seconds() if b.expiry else None}
             for b in active]
-    accepting = queries.accepting_batch_ids()
+    accepting = selectors.accepting_batch_ids()
     waiting = [{"result": r, "ready": r.evaluation.valid_from <= now,
                 "seconds_left": (r.evaluation.valid_from - now).total_seconds()}
-               for r in queries.waiting_results(now=now, batch_ids=accepting)]
+               for r in selectors.waiting_results(now=now, batch_ids=accepting)]
     return {"now": now, "rows": rows, "waiting": waiting,
-            "failing": queries.failing_results(batch_ids=accepting),
-            "pending_post_release": queries.pending_post_release(),
-            "oos": queries.post_release_oos(), "live_every_s": LIVE_EVERY_S,
+            "failing": selectors.failing_results(batch_ids=accepting),
+            "pending_post_release": selectors.pending_post_release(),
+            "oos": selectors.post_release_alerts(), "live_every_s": LIVE_EVERY_S,
             "poll_headers": POLL_HEADERS}
 
 
@@ -34,7 +35,7 @@ def _live_context(now) -> dict:
 def dashboard(request):
     now = timezone.now()
     return render(request, "batches/dashboard.html",
-                  {**_live_context(now), "counts": queries.status_counts()})
+                  {**_live_context(now), "counts": selectors.status_counts()})
 
 
 @require_GET

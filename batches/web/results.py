@@ -13,10 +13,10 @@ from django.views.decorators.http import require_http_methods
 from qc.errors import RuleViolation
 from qc.roles import Role
 
-from .. import disposition, services
+from ..disposition import services as disposition
 from ..forms import RESULT_FIELDS, InvalidateForm, ResultForm
 from ..models import Batch, Result
-from ..selectors import is_current
+from ..records import results as records
 from . import formatting
 from .common import add_service_errors, role_required
 
@@ -74,7 +74,7 @@ def result_record(request, lot_number: str, test_code: str):
                       initial={"measured_at": timezone.localtime().replace(microsecond=0)})
     if request.method == "POST" and form.is_valid():
         try:
-            result = services.result_record(actor=request.user, batch=batch,
+            result = records.result_record(actor=request.user, batch=batch,
                                             criterion=criterion, **form.service_arguments())
         except ValidationError as exc:
             add_service_errors(form, exc, RESULT_FIELDS)
@@ -97,11 +97,11 @@ def result_correct(request, lot_number: str, result_id: int):
     criterion = original.criterion
     form = ResultForm(request.POST or None, criterion=criterion, correction=True,
                       initial=_initial_from(original))
-    superseded = not is_current(original)
+    superseded = not original.is_current
     if request.method == "POST" and form.is_valid():
         arguments = form.service_arguments()
         try:
-            result = disposition.result_correct(actor=request.user, result=original,
+            result = records.result_correct(actor=request.user, result=original,
                                                 reason=form.cleaned_data["reason"], **arguments)
         except ValidationError as exc:
             add_service_errors(form, exc, RESULT_FIELDS)

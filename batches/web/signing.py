@@ -13,10 +13,12 @@ from django.views.decorators.http import require_http_methods
 from qc.errors import RuleViolation
 from qc.roles import Role
 
-from .. import disposition
+from .. import selectors
+from ..disposition import blockers
+from ..disposition import services as disposition
 from ..forms import RejectForm, SignForm
 from ..models import Batch
-from . import formatting, queries
+from . import formatting
 from .common import add_service_errors, role_required
 from .results import _refusal
 
@@ -71,15 +73,15 @@ def _declaration(act: Act, batch: Batch, user) -> str:
 def _blockers(action: str, batch: Batch) -> list[str]:
     """What stands in the way of this very action (rejection has no preconditions beyond
     the batch's state, which the service checks)."""
-    finder = {"review": disposition.review_blockers,
-              "release": disposition.release_blockers,
-              "release_conditionally": disposition.conditional_release_blockers}.get(action)
+    finder = {"review": blockers.review_blockers,
+              "release": blockers.release_blockers,
+              "release_conditionally": blockers.conditional_release_blockers}.get(action)
     return finder(batch=batch) if finder else []
 
 
 def _sign(request, lot_number: str, act: Act):
     try:
-        page = queries.batch_page(lot_number=lot_number)
+        page = selectors.batch_page(lot_number=lot_number)
     except Batch.DoesNotExist:
         raise Http404(f"No batch has lot number {lot_number}.") from None
     batch = page.batch
@@ -100,7 +102,7 @@ def _sign(request, lot_number: str, act: Act):
         else:
             messages.success(request, act.done.format(lot=batch.lot_number))
             return redirect("batch-detail", batch.lot_number)
-    actions = disposition.available_actions(user=request.user, batch=batch)
+    actions = blockers.available_actions(user=request.user, batch=batch)
     pending = [s for s in page.statuses if s.criterion.release_before_result
                and s.verdict != "pass"]
     summary = [{"criterion": s.criterion, "limit": formatting.limit_text(s.criterion), "status": s,

@@ -41,9 +41,9 @@ def test_a_verified_key_and_its_instrument_are_loaded_as_the_orm_loads_them(make
     api_key_verify(plaintext)  # stamps last_used_at, so the two loads below see the same row
     verified = api_key_verify(plaintext)
     loaded = InstrumentApiKey.objects.select_related("instrument").get(pk=key.pk)
-    assert_loaded_alike(verified, loaded)
+    assert_loaded_alike(verified.key, loaded)
     assert_loaded_alike(verified.instrument, loaded.instrument)
-    assert verified.test_codes == ["ph", "rcp"]
+    assert verified.key.test_codes == ["ph", "rcp"]
     assert verified.account_id == get_user_model().objects.get(username="instrument.TLC-0001").pk
 
 
@@ -85,7 +85,7 @@ def test_the_command_prints_the_key_once_and_it_works(products, tlc):
     call_command("instrument_key", "TLC-0001", "--test-code", "rcp", "--test-code", "ph",
                  stdout=out)
     plaintext = out.getvalue().strip().splitlines()[-1]
-    key = api_key_verify(plaintext)
+    key = api_key_verify(plaintext).key
     assert key.test_codes == ["ph", "rcp"] and not key.can_register_batches
     event = AuditEvent.objects.get(action="api_key.create")
     assert event.actor is None and "instrument_key" in event.actor_name
@@ -95,7 +95,7 @@ def test_the_command_issues_batch_registration_keys_and_revokes(products, synthe
     out = StringIO()
     call_command("instrument_key", "SYN-0001", "--can-register-batches", stdout=out)
     plaintext = out.getvalue().strip().splitlines()[-1]
-    key = api_key_verify(plaintext)
+    key = api_key_verify(plaintext).key
     assert key.can_register_batches
     call_command("instrument_key", "SYN-0001", "--revoke", key.prefix, "--reason", "retired",
                  stdout=StringIO())

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from batches import services
 from batches.models import Batch, BatchStatus
+from batches.records import results as records
 from qc.models import AuditEvent
 from tests.api.conftest import fields, problem
 from tests.factories import (
@@ -27,10 +27,10 @@ def test_the_detail_shows_identity_times_results_with_evaluations_and_pending_te
     with committed():
         ac225_batch = make_ac225_batch(product=products["ac225-psma-it"], operator=operator,
                                        eos=now - timedelta(minutes=50))
-        ph = services.result_record(actor=analyst, batch=ac225_batch,
+        ph = records.result_record(actor=analyst, batch=ac225_batch,
                                     criterion=criterion(ac225_batch, "ph"),
                                     measured_at=now - timedelta(minutes=20), value=4.0, unit="pH")
-        services.result_record(actor=analyst, batch=ac225_batch,
+        records.result_record(actor=analyst, batch=ac225_batch,
                                criterion=criterion(ac225_batch, "ph"),
                                measured_at=now - timedelta(minutes=10), value=7.0, unit="pH",
                                supersedes=ph, reason="strip misread")
@@ -62,7 +62,7 @@ def test_an_unknown_lot_is_a_404_problem(api, products):
 
 def _results(batch, analyst, now, n):
     for i in range(n):
-        services.result_record(actor=analyst, batch=batch, criterion=criterion(batch, "ph"),
+        records.result_record(actor=analyst, batch=batch, criterion=criterion(batch, "ph"),
                                measured_at=now - timedelta(minutes=1, seconds=i), value=7.0,
                                unit="pH")
 

@@ -143,7 +143,7 @@ def test_items_of_the_wrong_shape_are_field_errors_not_crashes(api, ac225_batch,
 
 def test_the_service_records_each_result_with_its_own_audit_event_in_order(
         ac225_batch, pb212_batch, now, committed):
-    from batches.services import ResultInput, result_record_many
+    from batches.records.results import ResultInput, result_record_many
     from qc.audit import verify_chain
     from tests.factories import make_instrument
 
@@ -182,7 +182,7 @@ def instrument_account(instrument):
 
 
 def test_the_service_stores_nothing_when_one_item_is_refused(ac225_batch, pb212_batch, now):
-    from batches.services import ResultInput, ResultsRefused, result_record_many
+    from batches.records.results import ResultInput, ResultsRefused, result_record_many
 
     Batch.objects.filter(pk=pb212_batch.pk).update(status=BatchStatus.REJECTED)
     ph = {b.pk: b.specification.criteria.get(test_code="ph") for b in (ac225_batch, pb212_batch)}

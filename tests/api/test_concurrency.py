@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 def test_concurrent_requests_with_the_same_key_store_one_result(tlc_key, ac225_batch, now,
                                                                 monkeypatch):
     # Evaluation is not under test: queue it nowhere so only the recording requests race.
-    monkeypatch.setattr("batches.services._enqueue", lambda *args: None)
+    monkeypatch.setattr("batches.jobs.send", lambda *args: None)
     body = {"lot_number": ac225_batch.lot_number, "test_code": "ph", "value": 7.0,
             "unit": "pH", "measured_at": (now - timedelta(minutes=1)).isoformat()}
     key = str(uuid.uuid4())
@@ -53,7 +53,7 @@ def test_bulk_recordings_share_the_batch_lock_that_a_disposition_must_wait_for(
     from django.db import OperationalError, connections, transaction
 
     from batches.models import Batch, BatchStatus
-    from batches.services import _lock_for_results
+    from batches.records.results import _lock_for_results
 
     Batch.objects.filter(pk__in=[ac225_batch.pk, pb212_batch.pk]).update(
         status=BatchStatus.IN_QC)
@@ -88,7 +88,7 @@ def test_bulk_recordings_share_the_batch_lock_that_a_disposition_must_wait_for(
 def test_a_batch_still_registered_is_locked_for_update(ac225_batch):
     from django.db import OperationalError, connections, transaction
 
-    from batches.services import _lock_for_results
+    from batches.records.results import _lock_for_results
 
     outcome = {}
 

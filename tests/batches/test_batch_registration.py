@@ -4,8 +4,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from batches import services
 from batches.models import Batch, BatchStatus, GeneratorKind
+from batches.records import registration
 from qc.errors import RuleViolation
 from qc.models import AuditEvent
 from tests.factories import make_elution, make_source_lot
@@ -22,7 +22,7 @@ def register(product, operator, **overrides):
         "activity_bq": 8e6, "volume_ml": 4.0,
     }
     fields.update(overrides)
-    return services.batch_register(**fields)
+    return registration.batch_register(**fields)
 
 
 def test_a_registered_batch_takes_the_specification_in_force_and_leaves_an_audit_event(

@@ -7,12 +7,12 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
-from batches.certificates import (
+from batches.certificates.services import (
     certificate_issue,
     certificate_request_issue,
     certificate_retry,
-    certificate_verify,
 )
+from batches.certificates.verify import certificate_verify
 from batches.models import Certificate, CertificateStatus
 from qc.models import AuditEvent
 from qc.signatures import signature_apply

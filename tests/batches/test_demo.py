@@ -4,7 +4,9 @@ certificates are those of a real site."""
 import pytest
 from django.core.management import call_command
 
-from batches import demo, disposition
+from batches import demo
+from batches.disposition import blockers as blocking
+from batches.disposition import record
 from batches.models import Batch, BatchStatus, Certificate, CertificateStatus
 from qc.models import Signature
 
@@ -31,11 +33,11 @@ def test_the_demo_has_batches_of_every_family_in_every_disposition(
     assert statuses["PB212-2611-002"][1] == BatchStatus.REGISTERED
     assert {s for _, s in statuses.values()} >= {BatchStatus.IN_QC}
     for signature in Signature.objects.filter(object_type="batches.batch"):
-        assert disposition.signature_integrity(signature)
+        assert record.signature_integrity(signature)
     assert Certificate.objects.filter(status=CertificateStatus.ISSUED).count() == 5
     # The QP's decision on the 213Bi batch is open; the conditional release is offered.
     bi = Batch.objects.get(lot_number="BI213-2611-013")
-    assert disposition.available_actions(user=seeded["users"]["qp"], batch=bi) == [
+    assert blocking.available_actions(user=seeded["users"]["qp"], batch=bi) == [
         "release_conditionally", "reject"]
     call_command("verify_audit")
     assert "Audit trail intact" in capsys.readouterr().out

@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from batches import services, tasks
+from batches import tasks
 from batches.models import Batch, BatchStatus, Evaluation, QcStatus, Result
+from batches.records import results as records
 from qc.errors import RuleViolation
 from qc.models import AuditEvent
 from tests.factories import criterion, make_ac225_batch, make_instrument, make_source_lot
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def record(batch, analyst, code, **kw):
-    return services.result_record(actor=analyst, batch=batch,
+    return records.result_record(actor=analyst, batch=batch,
                                   criterion=criterion(batch, code), **kw)
 
 

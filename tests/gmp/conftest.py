@@ -13,10 +13,10 @@ from tests.conftest import _persona
 @pytest.fixture(autouse=True)
 def certificate_requests(monkeypatch):
     """Release signatures ask for a certificate on commit; record the requests."""
-    import batches.certificates
+    import batches.certificates.services
 
     calls = []
-    monkeypatch.setattr(batches.certificates, "certificate_request_issue",
+    monkeypatch.setattr(batches.certificates.services, "certificate_request_issue",
                         lambda **kw: calls.append(kw))
     return calls
 

@@ -5,8 +5,11 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from batches import disposition, services
+from batches.disposition import services as disposition
+from batches.evaluation import physics
+from batches.evaluation import results as evaluation
 from batches.models import Batch
+from batches.records import results as records
 from qc.engine import site_engine
 from tests.conftest import PASSWORD
 
@@ -17,7 +20,7 @@ def criterion(batch: Batch, code: str):
 
 def record(analyst, batch: Batch, code: str, at: datetime, value=None, unit: str = "",
            text: str = "", **method_times):
-    return services.result_record(actor=analyst, batch=batch, criterion=criterion(batch, code),
+    return records.result_record(actor=analyst, batch=batch, criterion=criterion(batch, code),
                                   measured_at=at, value=value, unit=unit, value_text=text,
                                   method_times=method_times)
 
@@ -33,9 +36,9 @@ def dose_calibrator_mbq(batch: Batch, at: datetime, share: float = 1.0) -> float
 def settle(batch: Batch) -> Batch:
     """Run what registration scheduled on commit (expiry, the source lot's Ac-227 share),
     which the fixtures, registering outside `committed()`, did not run."""
-    services.batch_compute_physics(batch_id=batch.pk)
+    physics.batch_compute_physics(batch_id=batch.pk)
     for result in batch.results.filter(evaluation__isnull=True):
-        services.result_evaluate(result_id=result.pk)
+        evaluation.result_evaluate(result_id=result.pk)
     batch.refresh_from_db()
     return batch
 

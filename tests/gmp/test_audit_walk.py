@@ -7,10 +7,17 @@ from datetime import timedelta
 from importlib import import_module
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.utils import timezone
 
-from batches import certificates, disposition, services
+from batches.certificates import services as certificates
+from batches.disposition import services as disposition
+from batches.evaluation import oos, physics
+from batches.evaluation import results as evaluation
 from batches.models import Certificate, Result
+from batches.records import raw_data, registration
+from batches.records import results as records
 from qc import api_keys, signatures, specification_edits
 from qc import services as qc_services
 from qc.errors import RuleViolation
@@ -24,26 +31,40 @@ pytestmark = pytest.mark.django_db
 
 REAL_CERTIFICATE_REQUEST = certificates.certificate_request_issue  # before the gmp fixture
 
-SERVICE_MODULES = ["batches.services", "batches.disposition", "batches.certificates",
+SERVICE_MODULES = ["batches.records.registration", "batches.records.results",
+                   "batches.records.raw_data", "batches.evaluation.physics",
+                   "batches.evaluation.results", "batches.evaluation.oos",
+                   "batches.disposition.services", "batches.disposition.blockers",
+                   "batches.disposition.record", "batches.certificates.services",
+                   "batches.certificates.content", "batches.certificates.identity",
+                   "batches.certificates.verify",
                    "qc.services", "qc.signatures", "qc.specification_edits", "qc.api_keys"]
 
 READ_ONLY = {
-    "batches.services.batch_refresh_qc_status": "derived counts, recomputed from results",
-    "batches.disposition.batch_record": "read",
-    "batches.disposition.signature_integrity": "read",
-    "batches.disposition.amendments_since": "read",
-    "batches.disposition.batch_signatures": "read",
-    "batches.disposition.review_blockers": "read",
-    "batches.disposition.release_blockers": "read",
-    "batches.disposition.conditional_release_blockers": "read",
-    "batches.disposition.post_release_alerts": "read",
-    "batches.disposition.available_actions": "read",
-    "batches.certificates.signing_paths": "read",
-    "batches.certificates.site_signer": "read",
-    "batches.certificates.site_certificate_pem": "read",
-    "batches.certificates.certificate_data": "read",
-    "batches.certificates.certificate_verify": "read",
-    "batches.certificates.warm_up": "loads fonts and the signing key; writes nothing",
+    "batches.records.raw_data.file_sha256": "pure",
+    "batches.evaluation.physics.batch_times": "pure",
+    "batches.evaluation.physics.measurement": "pure",
+    "batches.evaluation.results.batch_refresh_qc_status": "derived counts, recomputed from results",
+    "batches.disposition.record.batch_record": "read",
+    "batches.disposition.record.invalidation_record": "read",
+    "batches.disposition.record.signature_integrity": "read",
+    "batches.disposition.blockers.batch_picture": "read",
+    "batches.disposition.blockers.pending_optional": "pure",
+    "batches.disposition.blockers.status_label": "pure",
+    "batches.disposition.blockers.reviewer_conflicts": "read",
+    "batches.disposition.blockers.releaser_conflicts": "read",
+    "batches.disposition.blockers.review_blockers": "read",
+    "batches.disposition.blockers.release_blockers": "read",
+    "batches.disposition.blockers.conditional_release_blockers": "read",
+    "batches.disposition.blockers.available_actions": "read",
+    "batches.certificates.services.stuck_certificates": "read",
+    "batches.certificates.services.unrequested_releases": "read",
+    "batches.certificates.identity.signing_paths": "read",
+    "batches.certificates.identity.site_signer": "read",
+    "batches.certificates.identity.site_certificate_pem": "read",
+    "batches.certificates.content.certificate_data": "read",
+    "batches.certificates.verify.certificate_verify": "read",
+    "batches.certificates.identity.warm_up": "loads fonts and the signing key; writes nothing",
     "qc.services.specification_record": "read",
     "qc.signatures.record_hash": "pure",
     "qc.signatures.signing_is_locked": "read",
@@ -54,7 +75,6 @@ READ_ONLY = {
     "qc.api_keys.key_label": "pure",
     "qc.api_keys.api_key_verify": "read; stamps last_used_at, operational metadata",
     "qc.api_keys.instrument_user": "the system account made inside api_key_create (audited)",
-    "qc.api_keys.key_account": "read: the account of a key api_key_verify returned",
 }
 
 
@@ -139,34 +159,43 @@ def test_every_state_changing_service_leaves_exactly_its_audit_events(
               reason="meter replaced")
 
     # A batch: registration (with the source lot's Ac-227 share), expiry, results.
-    batch = walk.step(services.batch_register, ["batch.register", "result.record"],
+    batch = walk.step(registration.batch_register, ["batch.register", "result.record"],
                       actor=operator, lot_number="AC-WALK-1", product=product,
                       source_lot=make_source_lot(),
                       eos=now - timedelta(minutes=50),
                       calibration_time=now + timedelta(minutes=10), activity_bq=8e6,
                       volume_ml=4.0)
-    walk.step(services.batch_compute_physics, ["batch.expiry"], batch_id=batch.pk)
+    walk.step(physics.batch_compute_physics, ["batch.expiry"], batch_id=batch.pk)
     share = Result.objects.get(batch=batch)
-    walk.step(services.result_evaluate, ["result.evaluate"], result_id=share.pk)
+    walk.step(evaluation.result_evaluate, ["result.evaluate"], result_id=share.pk)
     first = walk.step(record, ["result.record", "batch.status"], analyst, batch, "ph",
                       batch.eos + timedelta(minutes=8), 9.9, "pH", by=analyst)
-    walk.step(services.result_record, ["result.record"], actor=analyst, batch=batch,
+    walk.step(records.result_record, ["result.record"], actor=analyst, batch=batch,
               criterion=first.criterion, measured_at=batch.eos + timedelta(minutes=9),
               value=7.0, unit="pH")
-    walk.step(services.result_record_many, ["result.record", "result.record"], actor=analyst,
+    upload = SimpleUploadedFile("ph-meter.csv", b"time,pH\n09:38,7.0\n")
+    walk.step(records.result_record, ["raw_data.store", "result.record"], actor=analyst,
+              batch=batch, criterion=first.criterion,
+              measured_at=batch.eos + timedelta(minutes=9), value=7.0, unit="pH",
+              raw_data_upload=upload)
+    with transaction.atomic():
+        walk.step(raw_data.raw_data_store, ["raw_data.store"], actor=analyst,
+                  upload=SimpleUploadedFile("spectrum.spe", b"$SPEC_ID: walk"),
+                  batch_lot=batch.lot_number)
+    walk.step(records.result_record_many, ["result.record", "result.record"], actor=analyst,
               channel="web", items=[
-                  services.ResultInput(batch=batch, criterion=first.criterion, value=v,
+                  records.ResultInput(batch=batch, criterion=first.criterion, value=v,
                                        unit="pH", measured_at=batch.eos + timedelta(minutes=m))
                   for m, v in ((10, 7.1), (11, 7.2))])
-    walk.step(services.result_evaluate, ["result.evaluate"], result_id=first.pk)
+    walk.step(evaluation.result_evaluate, ["result.evaluate"], result_id=first.pk)
     walk.step(disposition.result_invalidate, ["signature.invalidated", "result.invalidate"],
               actor=reviewer, password=PASSWORD, result=first, cause="strip misread")
     with committed():
         release_required_results(second_analyst, batch)
     ph = Result.objects.filter(batch=batch, criterion__test_code="ph").latest("id")
-    correction = walk.step(disposition.result_correct, ["result.supersede"], actor=analyst,
+    correction = walk.step(records.result_correct, ["result.supersede"], actor=analyst,
                            result=ph, value=7.05, reason="transcription error")
-    walk.step(services.result_evaluate, ["result.evaluate"], result_id=correction.pk)
+    walk.step(evaluation.result_evaluate, ["result.evaluate"], result_id=correction.pk)
 
     # Signatures: refused, failed, locked, unlocked, then the disposition itself.
     walk.refused(disposition.batch_release, ["signature.refused"], by=qp, actor=qp,
@@ -197,11 +226,13 @@ def test_every_state_changing_service_leaves_exactly_its_audit_events(
     walk.step(certificates.certificate_issue, ["certificate.issue"], by=None,
               certificate_id=certificate.pk)
 
+    walk.step(certificates.certificates_sweep, [], by=None, now=timezone.now())  # none stuck
+
     # Sterility passes; the QP's final release; its certificate fails, is retried, issued.
     clock.advance(days=14)
     sterility = walk.step(record, ["result.record"], analyst, batch, "sterility",
                           clock.now(), text="no growth", by=analyst)
-    walk.step(services.result_evaluate, ["result.evaluate"], result_id=sterility.pk)
+    walk.step(evaluation.result_evaluate, ["result.evaluate"], result_id=sterility.pk)
     final = walk.step(disposition.batch_release, ["signature.released", "batch.release"],
                       actor=qp, password=PASSWORD, batch=batch)
     second = walk.step(REAL_CERTIFICATE_REQUEST, ["certificate.request"], by=qp,
@@ -215,16 +246,16 @@ def test_every_state_changing_service_leaves_exactly_its_audit_events(
               certificate_id=second.pk)
 
     # After release: QA's correction fails, the batch is flagged for recall.
-    correction = walk.step(disposition.result_correct, ["result.supersede"], actor=reviewer,
+    correction = walk.step(records.result_correct, ["result.supersede"], actor=reviewer,
                            result=sterility, value_text="growth observed",
                            reason="canister re-read")
-    walk.step(services.result_evaluate, ["result.evaluate", "batch.post_release_oos"],
+    walk.step(evaluation.result_evaluate, ["result.evaluate", "batch.post_release_oos"],
               result_id=correction.pk)
-    walk.step(disposition.batch_flag_post_release_oos, [], batch_id=batch.pk,
+    walk.step(oos.batch_flag_post_release_oos, [], batch_id=batch.pk,
               result_id=correction.pk)  # already flagged: nothing more
 
     # Rejection, on another batch.
-    rejected = services.batch_register(
+    rejected = registration.batch_register(
         actor=operator, lot_number="AC-WALK-2", product=product, source_lot=batch.source_lot,
         eos=clock.now() - timedelta(minutes=5), calibration_time=clock.now(),
         activity_bq=8e6, volume_ml=4.0)

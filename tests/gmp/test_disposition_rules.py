@@ -5,8 +5,13 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from batches import disposition, services
+from batches import selectors
+from batches.disposition import blockers as blocking
+from batches.disposition import record as signed_record
+from batches.disposition import services as disposition
+from batches.evaluation import oos
 from batches.models import Batch, BatchStatus, Result
+from batches.records import results as records
 from qc.canonical import canonical_json, sha256_hex
 from qc.errors import RuleViolation
 from qc.models import AuditEvent, Signature
@@ -51,7 +56,7 @@ def test_review_names_each_missing_release_required_result(ac225_batch, analyst,
     settle(ac225_batch)
     with committed():
         record(analyst, ac225_batch, "ph", ac225_batch.eos + timedelta(minutes=9), 7.0, "pH")
-    blockers = disposition.review_blockers(batch=fresh(ac225_batch))
+    blockers = blocking.review_blockers(batch=fresh(ac225_batch))
     missing = {b.removesuffix(" has no result yet.") for b in blockers}
     expected = set(ac225_batch.specification.criteria.filter(release_before_result=False)
                    .exclude(test_code__in=["ph", "ac227-share"]).values_list("name", flat=True))
@@ -85,15 +90,15 @@ def test_a_corrected_failure_still_blocks_until_qa_invalidates_it(
                          9.6, "pH")
     # The correction service sends a failure to QA...
     with pytest.raises(RuleViolation) as refused:
-        disposition.result_correct(actor=analyst, result=failing, value=7.0, reason="typo")
+        records.result_correct(actor=analyst, result=failing, value=7.0, reason="typo")
     assert refused.value.code == "failing_result"
     assert "QA invalidates it with an assignable cause" in refused.value.message
     # ...and a correction recorded around it does not cure the failure either.
     with committed():
-        services.result_record(actor=analyst, batch=ac225_batch, criterion=failing.criterion,
+        records.result_record(actor=analyst, batch=ac225_batch, criterion=failing.criterion,
                                measured_at=failing.measured_at, value=7.0, unit="pH",
                                supersedes=failing, reason="typo")
-    blockers = disposition.review_blockers(batch=fresh(ac225_batch))
+    blockers = blocking.review_blockers(batch=fresh(ac225_batch))
     assert len(blockers) == 1 and "pH result 9.6 pH" in blockers[0]
     assert "failed" in blockers[0]
 
@@ -107,7 +112,7 @@ def test_a_reviewed_batch_is_not_reviewed_again_unless_results_changed(
 
     ph = Result.objects.get(batch=ac225_batch, criterion__test_code="ph")
     with committed():
-        disposition.result_correct(actor=analyst, result=ph, value=7.2,
+        records.result_correct(actor=analyst, result=ph, value=7.2,
                                    reason="strip re-read under daylight")
     refused = refusal(disposition.batch_release_conditionally, actor=qp, batch=ac225_batch)
     assert refused.code == "release_blocked"
@@ -127,7 +132,7 @@ def test_a_pending_result_arriving_after_review_needs_no_new_review(
     with committed():
         record(analyst, ac225_batch, "sterility", ac225_batch.eos + timedelta(minutes=48),
                text="no growth")
-    assert disposition.release_blockers(batch=fresh(ac225_batch)) == []
+    assert blocking.release_blockers(batch=fresh(ac225_batch)) == []
     disposition.batch_release(actor=qp, password=PASSWORD, batch=ac225_batch)
     assert fresh(ac225_batch).status == BatchStatus.RELEASED
 
@@ -150,7 +155,7 @@ def test_an_expired_batch_cannot_be_released(ac225_batch, analyst, reviewer, qp,
                                              clock):
     reviewed(ac225_batch, analyst=analyst, reviewer=reviewer, committed=committed)
     clock.advance(hours=3)  # the 225Ac product's shelf life is 3 h from EOS
-    assert "release_conditionally" not in disposition.available_actions(user=qp,
+    assert "release_conditionally" not in blocking.available_actions(user=qp,
                                                                         batch=ac225_batch)
     refused = refusal(disposition.batch_release_conditionally, actor=qp, batch=ac225_batch)
     assert f"Lot {ac225_batch.lot_number} expired at" in refused.message
@@ -163,7 +168,7 @@ def test_a_batch_without_a_computed_expiry_is_not_released(
     reviewed(ac225_batch, analyst=analyst, reviewer=reviewer, committed=committed)
     Batch.objects.filter(pk=ac225_batch.pk).update(expiry=None)
     assert "has not been computed yet" in " ".join(
-        disposition.conditional_release_blockers(batch=fresh(ac225_batch)))
+        blocking.conditional_release_blockers(batch=fresh(ac225_batch)))
 
 
 def test_a_failing_pending_result_before_conditional_release_blocks_it(
@@ -182,7 +187,7 @@ def test_the_signature_of_a_conditional_release_binds_the_record_as_it_was(
     batch = conditionally_released(pb212_batch, analyst=analyst, reviewer=reviewer, qp=qp,
                                    committed=committed)
     signature = Signature.objects.get(meaning="conditionally_released")
-    record_now = disposition.batch_record(batch)
+    record_now = signed_record.batch_record(batch)
     assert signature.record_sha256 == sha256_hex(canonical_json(record_now))
     assert signature.printed_name == "Quinn Person" and signature.user == qp
     assert signature.signed_at.utcoffset() == timedelta(0)
@@ -272,18 +277,18 @@ def test_a_closed_batch_takes_only_qa_corrections(ac225_batch, analyst, reviewer
     assert "goes through QA: a QA reviewer records it as a superseding result" in (
         refused.value.message)
     with pytest.raises(RuleViolation):
-        disposition.result_correct(actor=analyst, result=ph, value=7.1, reason="re-read")
+        records.result_correct(actor=analyst, result=ph, value=7.1, reason="re-read")
     with pytest.raises(RuleViolation):
         record(reviewer, ac225_batch, "ph", ph.measured_at, 7.1, "pH")  # new, not a correction
 
     with committed():
-        correction = disposition.result_correct(actor=reviewer, result=ph, value=7.1,
+        correction = records.result_correct(actor=reviewer, result=ph, value=7.1,
                                                 reason="strip re-read by QA")
     assert correction.supersedes == ph and correction.recorded_by == reviewer
     assert fresh(ac225_batch).status == BatchStatus.RELEASED  # it still passes
     release = Signature.objects.get(meaning="released")
-    assert disposition.signature_integrity(release)  # what the QP signed is untouched
-    assert disposition.amendments_since(release) == [ph]  # and shown as amended since
+    assert signed_record.signature_integrity(release)  # what the QP signed is untouched
+    assert selectors.amendments_since(release) == [ph]  # and shown as amended since
 
 
 def test_only_an_analyst_records_results_on_the_web(ac225_batch, operator, reviewer, qp):
@@ -305,8 +310,8 @@ def test_the_flag_ignores_batches_not_released_and_passing_results(
         results = release_required_results(analyst, ac225_batch)
         failing = record(analyst, ac225_batch, "ph", ac225_batch.eos + timedelta(minutes=11),
                          9.9, "pH")
-    disposition.batch_flag_post_release_oos(batch_id=ac225_batch.pk, result_id=failing.pk)
-    disposition.batch_flag_post_release_oos(batch_id=ac225_batch.pk, result_id=results[0].pk)
+    oos.batch_flag_post_release_oos(batch_id=ac225_batch.pk, result_id=failing.pk)
+    oos.batch_flag_post_release_oos(batch_id=ac225_batch.pk, result_id=results[0].pk)
     assert fresh(ac225_batch).status == BatchStatus.IN_QC
     assert mailoutbox == []
     assert not AuditEvent.objects.filter(action="batch.post_release_oos").exists()
@@ -320,7 +325,7 @@ def test_a_second_failure_after_the_flag_does_not_flag_or_mail_again(
     with committed():
         first = record(analyst, ac225_batch, "sterility", clock.now(), text="growth observed")
     with committed():
-        services.result_record(actor=reviewer, batch=ac225_batch, criterion=first.criterion,
+        records.result_record(actor=reviewer, batch=ac225_batch, criterion=first.criterion,
                                measured_at=clock.now(), value_text="turbid, growth",
                                supersedes=first, reason="QA re-read the canister")
     assert fresh(ac225_batch).status == BatchStatus.POST_RELEASE_OOS
@@ -333,7 +338,7 @@ def test_a_mail_that_cannot_be_sent_is_recorded_and_the_flag_stands(
     def broken_smtp(*args, **kwargs):
         raise OSError("connection refused")
 
-    monkeypatch.setattr(disposition, "send_mail", broken_smtp)
+    monkeypatch.setattr(oos, "send_mail", broken_smtp)
     conditionally_released(ac225_batch, analyst=analyst, reviewer=reviewer, qp=qp,
                            committed=committed)
     clock.advance(days=14)
@@ -343,4 +348,4 @@ def test_a_mail_that_cannot_be_sent_is_recorded_and_the_flag_stands(
     failed = AuditEvent.objects.get(action="batch.post_release_oos_mail_failed")
     assert failed.after["recipients"] == ["quinn@example.org"]
     assert "connection refused" in failed.after["error"]
-    assert [a.batch.pk for a in disposition.post_release_alerts()] == [ac225_batch.pk]
+    assert [a.batch.pk for a in selectors.post_release_alerts()] == [ac225_batch.pk]

@@ -6,8 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from batches import disposition
+from batches import selectors
+from batches.disposition import blockers as blocking
+from batches.disposition import record as signed_record
+from batches.disposition import services as disposition
 from batches.models import Batch, BatchStatus, Result
+from batches.records import results as records
 from qc.models import AuditEvent, Signature
 from tests.conftest import PASSWORD
 
@@ -57,10 +61,10 @@ def test_a_conditional_release_closes_with_the_final_release_once_the_pending_re
     batch.refresh_from_db()
     assert batch.status == BatchStatus.REVIEWED
     assert review.meaning == "reviewed" and review.printed_name == "Rui Reviewer"
-    assert disposition.signature_integrity(review)
+    assert signed_record.signature_integrity(review)
 
-    assert "release_conditionally" in disposition.available_actions(user=qp, batch=batch)
-    assert "release" not in disposition.available_actions(user=qp, batch=batch)
+    assert "release_conditionally" in blocking.available_actions(user=qp, batch=batch)
+    assert "release" not in blocking.available_actions(user=qp, batch=batch)
     with committed():
         conditional = disposition.batch_release_conditionally(
             actor=qp, password=PASSWORD, batch=batch, comment="For today's patients.")
@@ -77,18 +81,18 @@ def test_a_conditional_release_closes_with_the_final_release_once_the_pending_re
     batch.refresh_from_db()
     # Nothing happens by itself when the last pending result passes: the QP signs.
     assert batch.status == BatchStatus.CONDITIONALLY_RELEASED
-    assert disposition.release_blockers(batch=batch) == []
+    assert blocking.release_blockers(batch=batch) == []
     assert batch.expiry < clock.now()  # long expired, which does not stop the final release
     # The record grew since (pending results arrived), which neither changes nor amends
     # what the QP signed.
-    assert disposition.signature_integrity(conditional)
-    assert disposition.amendments_since(conditional) == []
+    assert signed_record.signature_integrity(conditional)
+    assert selectors.amendments_since(conditional) == []
 
     with committed():
         final = disposition.batch_release(actor=qp, password=PASSWORD, batch=batch)
     batch.refresh_from_db()
     assert batch.status == BatchStatus.RELEASED
-    assert disposition.signature_integrity(final)
+    assert signed_record.signature_integrity(final)
     assert certificate_requests[-1] == {"batch_id": batch.pk, "signature_id": final.pk}
     assert mailoutbox == []
     actions = lot_actions(batch)
@@ -131,15 +135,15 @@ def test_a_pending_result_failing_after_conditional_release_flags_the_batch_for_
     assert batch.lot_number in mail.subject and "Post-release OOS" in mail.subject
     assert batch.specification.criteria.get(test_code=failing).name in mail.body
 
-    alerts = disposition.post_release_alerts()
+    alerts = selectors.post_release_alerts()
     assert [a.batch.lot_number for a in alerts] == [batch.lot_number]
     assert [r.criterion.test_code for r in alerts[0].failing_results] == [failing]
     assert alerts[0].released_as == "conditionally_released"
     assert alerts[0].flagged_at == event.at
 
     # Flagged is final for the release: no release, and nothing more to sign but QA's work.
-    assert disposition.available_actions(user=qp, batch=batch) == []
-    assert any("failed" in b for b in disposition.release_blockers(batch=batch))
+    assert blocking.available_actions(user=qp, batch=batch) == []
+    assert any("failed" in b for b in blocking.release_blockers(batch=batch))
 
 
 def test_a_result_failing_on_a_fully_released_batch_flags_it_too(
@@ -155,7 +159,7 @@ def test_a_result_failing_on_a_fully_released_batch_flags_it_too(
     # A released record is closed; QA corrects it (here: the sterility was misread).
     sterility = Result.objects.get(batch=ac225_batch, criterion__test_code="sterility")
     with committed():
-        disposition.result_correct(actor=reviewer, result=sterility, value_text="growth observed",
+        records.result_correct(actor=reviewer, result=sterility, value_text="growth observed",
                                    reason="Plate re-read by QA: growth in the second canister.")
     ac225_batch.refresh_from_db()
     assert ac225_batch.status == BatchStatus.POST_RELEASE_OOS
@@ -170,7 +174,7 @@ def test_a_batch_whose_every_criterion_passed_is_released_directly_after_review(
         release_required_results(analyst, ac225_batch)
         record(analyst, ac225_batch, "sterility", ac225_batch.eos, text="no growth")
     disposition.batch_review(actor=reviewer, password=PASSWORD, batch=ac225_batch)
-    assert disposition.conditional_release_blockers(batch=Batch.objects.get(
+    assert blocking.conditional_release_blockers(batch=Batch.objects.get(
         pk=ac225_batch.pk)) == ["Every criterion has passed; sign a full release instead."]
     with committed():
         signature = disposition.batch_release(actor=qp, password=PASSWORD, batch=ac225_batch)
@@ -188,7 +192,7 @@ def test_a_failing_result_is_cured_only_by_qa_invalidation_and_a_retest(
         failing = record(second_analyst, ac225_batch, "endotoxin",
                          ac225_batch.eos + timedelta(minutes=35), 7.8, "EU/mL")
     batch = Batch.objects.get(pk=ac225_batch.pk)
-    blockers = disposition.review_blockers(batch=batch)
+    blockers = blocking.review_blockers(batch=batch)
     assert len(blockers) == 1
     assert "Bacterial endotoxins result 7.8 EU/mL" in blockers[0]
     assert "until QA invalidates it with an assignable cause" in blockers[0]
@@ -198,9 +202,9 @@ def test_a_failing_result_is_cured_only_by_qa_invalidation_and_a_retest(
         cause="Sample tube contaminated at dilution (deviation DEV-2611-04).")
     assert signature.meaning == "invalidated"
     assert failing.invalidation.cause.startswith("Sample tube contaminated")
-    assert disposition.signature_integrity(signature)
+    assert signed_record.signature_integrity(signature)
     # The failure no longer counts, but the earlier passing result does not replace it.
-    blockers = disposition.review_blockers(batch=Batch.objects.get(pk=batch.pk))
+    blockers = blocking.review_blockers(batch=Batch.objects.get(pk=batch.pk))
     assert len(blockers) == 1
     assert blockers[0].startswith("Bacterial endotoxins: QA invalidated a result at ")
     assert "record the retest" in blockers[0]
@@ -210,7 +214,7 @@ def test_a_failing_result_is_cured_only_by_qa_invalidation_and_a_retest(
     disposition.batch_review(actor=other_reviewer, password=PASSWORD, batch=batch)
     assert Batch.objects.get(pk=batch.pk).status == BatchStatus.REVIEWED
     # The failing result stays in the signed record, marked invalidated.
-    entry = next(r for r in disposition.batch_record(batch)["results"] if r["id"] == failing.pk)
+    entry = next(r for r in signed_record.batch_record(batch)["results"] if r["id"] == failing.pk)
     assert entry["evaluation"]["verdict"] == "fail"
     assert entry["invalidation"]["signature_id"] == signature.pk
     assert Signature.objects.filter(meaning="invalidated").count() == 1
@@ -221,7 +225,7 @@ def test_a_failing_batch_is_rejected_by_the_qp(ac225_batch, analyst, qp, committ
         release_required_results(analyst, ac225_batch)
         record(analyst, ac225_batch, "rcp", ac225_batch.eos + timedelta(minutes=45), 81.0, "%",
                developed_at=ac225_batch.eos + timedelta(minutes=5))
-    assert disposition.available_actions(user=qp, batch=ac225_batch) == ["reject"]
+    assert blocking.available_actions(user=qp, batch=ac225_batch) == ["reject"]
     signature = disposition.batch_reject(actor=qp, password=PASSWORD, batch=ac225_batch,
                                          reason="RCP 81 % out of specification; no cause found.")
     ac225_batch.refresh_from_db()

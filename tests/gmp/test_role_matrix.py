@@ -7,8 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from batches import disposition
+from batches.disposition import blockers as blocking
+from batches.disposition import services as disposition
 from batches.models import Batch, BatchStatus, Result
+from batches.records import results as records
 from qc.errors import RuleViolation
 from qc.models import AuditEvent, Signature, SigningLock, Specification
 from qc.services import specification_approve, specification_author, specification_create_draft
@@ -44,7 +46,7 @@ def test_the_matrix_covers_every_signature_meaning_and_batch_action():
     from qc.models import Meaning
 
     assert set(MEANING.values()) == set(Meaning.values)
-    assert set(disposition.ACTIONS) <= set(ALLOWED)
+    assert set(blocking.ACTIONS) <= set(ALLOWED)
 
 
 @pytest.fixture
@@ -98,7 +100,7 @@ def prepare(action, world, committed, second_analyst):
 
         def act(actor):
             with committed():
-                disposition.result_correct(actor=actor, result=original, value=7.05,
+                records.result_correct(actor=actor, result=original, value=7.05,
                                            reason="transcription error: 7.05 read as 7.0")
         return act, lambda: hasattr(Result.objects.get(pk=original.pk), "superseded_by")
     if action == "review":
@@ -178,7 +180,7 @@ def test_role_matrix(request, action, persona, world, committed, second_analyst)
     assert not SigningLock.objects.filter(user=actor, failures__gt=0).exists()
     new_events = list(AuditEvent.objects.filter(id__gt=events_before)
                       .values_list("action", flat=True))
-    if action in disposition.ACTIONS and action in MEANING:
+    if action in blocking.ACTIONS and action in MEANING:
         # a refused batch signature is itself an audit event, and the only one
         assert new_events == ["signature.refused"]
         refusal = AuditEvent.objects.latest("id")
@@ -192,13 +194,13 @@ def test_available_actions_offer_each_persona_exactly_its_roles_actions(
         request, persona, world, committed):
     actor = request.getfixturevalue(persona)
     world.in_qc()
-    in_qc = set(disposition.available_actions(user=actor, batch=world.batch))
+    in_qc = set(blocking.available_actions(user=actor, batch=world.batch))
     expected = {a for a in ("record_result", "review", "invalidate", "reject")
                 if persona in ALLOWED[a]}
     assert in_qc == expected
 
     world.reviewed()
-    reviewed = set(disposition.available_actions(user=actor, batch=world.batch))
+    reviewed = set(blocking.available_actions(user=actor, batch=world.batch))
     expected = {a for a in ("record_result", "invalidate", "release_conditionally", "reject")
                 if persona in ALLOWED[a]}
     assert reviewed == expected

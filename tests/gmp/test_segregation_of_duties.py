@@ -5,8 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from batches import disposition
+from batches.disposition import blockers as blocking
+from batches.disposition import services as disposition
 from batches.models import Batch, BatchStatus, Result
+from batches.records import results as records
 from qc.errors import RuleViolation
 from qc.models import AuditEvent, Signature, SigningLock
 from qc.roles import Role
@@ -32,7 +34,7 @@ def test_a_reviewer_who_recorded_a_result_of_the_batch_cannot_review_it(
     with committed():
         release_required_results(analyst, ac225_batch)
         record(reviewer, ac225_batch, "ph", ac225_batch.eos + timedelta(minutes=11), 7.0, "pH")
-    assert "review" not in disposition.available_actions(user=reviewer, batch=ac225_batch)
+    assert "review" not in blocking.available_actions(user=reviewer, batch=ac225_batch)
     refusal = refused(disposition.batch_review, actor=reviewer, batch=ac225_batch)
     assert "You recorded results of lot" in refusal.message and "(pH)" in refusal.message
     assert "Another QA reviewer reviews it" in refusal.message
@@ -52,7 +54,7 @@ def test_a_superseded_result_counts_as_recorded_too(ac225_batch, analyst, review
         release_required_results(analyst, ac225_batch)
         mine = record(reviewer, ac225_batch, "ph", ac225_batch.eos + timedelta(minutes=11),
                       7.0, "pH")
-        disposition.result_correct(actor=analyst, result=mine, value=7.1, reason="misread")
+        records.result_correct(actor=analyst, result=mine, value=7.1, reason="misread")
     refused(disposition.batch_review, actor=reviewer, batch=ac225_batch)
 
 
@@ -60,7 +62,7 @@ def test_the_qp_who_reviewed_the_batch_cannot_release_it(
         ac225_batch, analyst, reviewer, qp, committed):
     add_role(reviewer, Role.QP)
     reviewed(ac225_batch, analyst=analyst, reviewer=reviewer, committed=committed)
-    assert disposition.available_actions(user=reviewer, batch=ac225_batch) == [
+    assert blocking.available_actions(user=reviewer, batch=ac225_batch) == [
         "reject", "invalidate"]
     refusal = refused(disposition.batch_release_conditionally, actor=reviewer,
                       batch=ac225_batch)
@@ -140,7 +142,7 @@ def test_an_administrator_cannot_sign_for_a_batch_even_holding_the_role(
     result = Result.objects.filter(batch=ac225_batch).first()
     refused(disposition.result_invalidate, code="forbidden", actor=admin_user, result=result,
             cause="x")
-    assert disposition.available_actions(user=admin_user, batch=ac225_batch) == []
+    assert blocking.available_actions(user=admin_user, batch=ac225_batch) == []
     assert not Signature.objects.filter(user=admin_user).exists()
 
 

@@ -7,7 +7,10 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from batches import disposition
+from batches import selectors
+from batches.disposition import blockers as blocking
+from batches.disposition import record as signed_record
+from batches.disposition import services as disposition
 from batches.models import Batch, BatchStatus
 from qc.errors import RuleViolation
 from qc.models import AuditEvent, Signature, SigningLock
@@ -60,7 +63,7 @@ def test_five_wrong_passwords_in_a_row_lock_signing_until_an_administrator_unloc
         disposition.batch_review(actor=reviewer, password=PASSWORD, batch=ac225_batch)
     assert refused.value.code == "signing_locked"
     assert AuditEvent.objects.filter(action="signature.refused_locked", actor=reviewer).exists()
-    assert "review" not in disposition.available_actions(user=reviewer, batch=ac225_batch)
+    assert "review" not in blocking.available_actions(user=reviewer, batch=ac225_batch)
 
     call_command("unlock_signing", "rui")
     assert "Signing unlocked for rui." in capsys.readouterr().out
@@ -158,12 +161,12 @@ def test_signature_apply_refuses_a_locked_user_inside_the_transaction(reviewer):
 def test_a_signature_still_verifies_when_results_are_added_after_it(
         pb212_batch, analyst, reviewer, qp, committed):
     reviewed(pb212_batch, analyst=analyst, reviewer=reviewer, committed=committed)
-    signature = disposition.batch_signatures(pb212_batch).get()
-    assert disposition.signature_integrity(signature)
+    signature = selectors.batch_signatures(batch=pb212_batch).get()
+    assert signed_record.signature_integrity(signature)
     with committed():
         record(analyst, pb212_batch, "ph", pb212_batch.eos + timedelta(minutes=30), 6.8, "pH")
-    assert disposition.signature_integrity(signature)
-    assert disposition.amendments_since(signature) == []
+    assert signed_record.signature_integrity(signature)
+    assert selectors.amendments_since(signature) == []
 
 
 @pytest.mark.django_db(transaction=True)

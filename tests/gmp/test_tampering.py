@@ -7,7 +7,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
-from batches import disposition
+from batches import selectors
+from batches.disposition import record as signed_record
+from batches.disposition import services as disposition
+from batches.evaluation import results as evaluation
 from batches.models import Evaluation, Result, ResultInvalidation
 from qc.models import AuditEvent, Signature
 from tests.conftest import PASSWORD
@@ -88,13 +91,13 @@ def test_verify_audit_notices_events_cut_off_at_the_end(released_lot):
 ])
 def test_a_result_changed_with_raw_sql_shows_on_the_signatures_over_it(
         released_lot, table, sql):
-    signatures = list(disposition.batch_signatures(released_lot))
+    signatures = list(selectors.batch_signatures(batch=released_lot))
     assert [s.meaning for s in signatures] == ["reviewed", "conditionally_released"]
-    assert all(disposition.signature_integrity(s) for s in signatures)
+    assert all(signed_record.signature_integrity(s) for s in signatures)
     rcp = Result.objects.get(batch=released_lot, criterion__test_code="rcp")
     tamper(table, sql, [rcp.id])
     unchanged = "measured_at = measured_at" in sql
-    assert [disposition.signature_integrity(s) for s in signatures] == [unchanged, unchanged]
+    assert [signed_record.signature_integrity(s) for s in signatures] == [unchanged, unchanged]
 
 
 def test_an_invalidation_changed_with_raw_sql_shows_on_its_signature(
@@ -104,11 +107,11 @@ def test_an_invalidation_changed_with_raw_sql_shows_on_its_signature(
     result = Result.objects.get(batch=ac225_batch, criterion__test_code="ph")
     signature = disposition.result_invalidate(actor=reviewer, password=PASSWORD, result=result,
                                               cause="strip from an expired lot")
-    assert disposition.signature_integrity(signature)
+    assert signed_record.signature_integrity(signature)
     tamper("batches_resultinvalidation",
            "UPDATE batches_resultinvalidation SET cause = 'rewritten' WHERE result_id = %s",
            [result.id])
-    assert not disposition.signature_integrity(signature)
+    assert not signed_record.signature_integrity(signature)
 
 
 # --------------------------------------------------------------------------- PostgreSQL
@@ -129,11 +132,10 @@ APPEND_ONLY = [
                                        "DELETE FROM {table} WHERE {key} = %s"])
 def test_postgresql_refuses_raw_update_and_delete_of_gmp_records(
         ac225_batch, analyst, reviewer, table, key, model, statement):
-    from batches import services
 
     assert connection.vendor == "postgresql"
     failing = record(analyst, ac225_batch, "ph", ac225_batch.eos, 9.9, "pH")
-    services.result_evaluate(result_id=failing.pk)  # here, not on a worker
+    evaluation.result_evaluate(result_id=failing.pk)  # here, not on a worker
     disposition.result_invalidate(actor=reviewer, password=PASSWORD, result=failing,
                                   cause="strip misread")
     row = model.objects.order_by("-pk").first()

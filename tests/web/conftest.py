@@ -4,7 +4,7 @@ page needs through the services (never by writing rows directly)."""
 import pytest
 from django.test import Client
 
-from batches import disposition
+from batches.disposition import services as disposition
 from tests.conftest import PASSWORD
 from tests.gmp.flows import release_required_results, settle
 

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from batches import disposition
+from batches.records import results as records
 from tests.factories import make_ac225_batch
 from tests.gmp.flows import record, settle
 
@@ -128,7 +128,7 @@ def test_a_correction_after_signing_shows_as_an_amendment_not_as_tampering(
         client_for, qp, reviewed_pb212, analyst, committed):
     rcp = reviewed_pb212.results.get(criterion__test_code="rcp")
     with committed():
-        disposition.result_correct(actor=analyst, result=rcp, value=98.0,
+        records.result_correct(actor=analyst, result=rcp, value=98.0,
                                    reason="transcription error")
     response = page(client_for(qp), reviewed_pb212)
     [row] = response.context["signatures"]

@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from batches import disposition, services
+from batches.disposition import services as disposition
+from batches.records import results as records
 from batches.web import formatting
 from qc.engine import site_engine
 from tests.conftest import PASSWORD
@@ -94,9 +95,10 @@ def test_a_failing_result_raises_an_alert(client_for, analyst, settled_ac225, co
 
 def test_a_conditionally_released_batch_lists_its_pending_tests(
         client_for, qp, reviewed_pb212, committed, monkeypatch):
-    import batches.certificates
+    import batches.certificates.services
 
-    monkeypatch.setattr(batches.certificates, "certificate_request_issue", lambda **kw: None)
+    monkeypatch.setattr(batches.certificates.services, "certificate_request_issue",
+                        lambda **kw: None)
     with committed():
         disposition.batch_release_conditionally(actor=qp, password=PASSWORD,
                                                 batch=reviewed_pb212)
@@ -109,9 +111,10 @@ def test_a_conditionally_released_batch_lists_its_pending_tests(
 
 def test_a_failure_after_release_shows_as_post_release_oos(
         client_for, qp, analyst, reviewed_pb212, committed, monkeypatch):
-    import batches.certificates
+    import batches.certificates.services
 
-    monkeypatch.setattr(batches.certificates, "certificate_request_issue", lambda **kw: None)
+    monkeypatch.setattr(batches.certificates.services, "certificate_request_issue",
+                        lambda **kw: None)
     with committed():
         disposition.batch_release_conditionally(actor=qp, password=PASSWORD,
                                                 batch=reviewed_pb212)
@@ -119,7 +122,7 @@ def test_a_failure_after_release_shows_as_post_release_oos(
     response = client_for(qp).get(reverse("dashboard"))
     [alert] = response.context["oos"]
     assert alert.batch.lot_number == reviewed_pb212.lot_number
-    assert [r.criterion.test_code for r in alert.failing] == ["sterility"]
+    assert [r.criterion.test_code for r in alert.failing_results] == ["sterility"]
     assert "recall assessment" in response.content.decode()
 
 
@@ -128,7 +131,7 @@ def _many_batches(products, operator, analyst, n):
     for i in range(n):
         batch = settle(make_ac225_batch(product=products["ac225-psma-it"], operator=operator,
                                         eos=now - timedelta(minutes=50 + i)))
-        services.result_record(actor=analyst, batch=batch,
+        records.result_record(actor=analyst, batch=batch,
                                criterion=batch.specification.criteria.get(test_code="ph"),
                                measured_at=now - timedelta(minutes=5), value=7.0, unit="pH")
         make_pb212_batch(product=products["pb212-dotamtate"], operator=operator,

@@ -31,7 +31,7 @@ def test_an_administrator_creates_a_key_that_is_shown_once(client_for, admin_use
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     plaintext = response.context["plaintext"]
-    key = api_key_verify(plaintext)
+    key = api_key_verify(plaintext).key
     assert key.instrument == instrument and key.test_codes == ["ph", "rcp"]
     assert plaintext in response.content.decode()
     again = client.get(reverse("instrument-detail", args=[instrument.serial])).content.decode()

@@ -78,10 +78,10 @@ def test_the_qp_conditionally_releases_and_the_certificate_is_issued(
 
 def test_a_pending_certificate_polls_every_second_and_a_failed_one_can_be_retried(
         client_for, qp, reviewed_pb212, committed, monkeypatch, signing_identity):
-    import batches.certificates
+    import batches.jobs
 
     # the certificate is requested but its rendering not yet run: it stays pending
-    monkeypatch.setattr(batches.certificates, "_enqueue_issue", lambda certificate_id: None)
+    monkeypatch.setattr(batches.jobs, "issue_certificate", lambda certificate_id: None)
     client = client_for(qp)
     with committed():
         client.post(reverse("batch-release-conditionally", args=[reviewed_pb212.lot_number]),

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from batches.certificates import signing_paths
+from batches.certificates.identity import signing_paths
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from batches.certificates import certificate_verify
+from batches.certificates.verify import certificate_verify
 
 
 class Command(BaseCommand):

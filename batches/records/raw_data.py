@@ -8,7 +8,19 @@ from django.db import IntegrityError, transaction
 from qc.audit import audit_record
 
 from ..models import RawDataFile
-from .idempotency import file_sha256
+
+
+def file_sha256(upload) -> str:
+    """The SHA-256 of an uploaded file's content (worked out once per upload)."""
+    cached = getattr(upload, "_sha256", None)
+    if cached:
+        return cached
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    upload._sha256 = digest.hexdigest()
+    return upload._sha256
 
 
 def _holds(name: str, sha256: str) -> bool:
@@ -19,10 +31,11 @@ def _holds(name: str, sha256: str) -> bool:
     return digest.hexdigest() == sha256
 
 
-def raw_data_store(*, upload, actor, actor_name: str = "") -> RawDataFile:
-    """The stored file for this content, creating it if new. Call inside the transaction of
-    the result that cites it: if that result is refused, the row goes with it; the file stays
-    in storage under its hash and is reused by the next upload of the same content."""
+def raw_data_store(*, upload, actor, batch_lot: str, actor_name: str = "") -> RawDataFile:
+    """The stored file for this content, creating it if new. result_record calls it inside
+    the transaction of the result that cites it, after the batch lock: if that result is
+    refused, the row goes with it; the file stays in storage under its hash and is reused by
+    the next upload of the same content."""
     sha256 = file_sha256(upload)
     existing = RawDataFile.objects.filter(sha256=sha256).first()
     if existing is not None:
@@ -43,7 +56,8 @@ def raw_data_store(*, upload, actor, actor_name: str = "") -> RawDataFile:
                                              original_name=original_name)
             audit_record(actor=actor, actor_name=actor_name, action="raw_data.store", obj=raw,
                          after={"sha256": sha256, "size": upload.size,
-                                "original_name": raw.original_name})
+                                "original_name": raw.original_name},
+                         batch_lot=batch_lot)
     except IntegrityError:
         return RawDataFile.objects.get(sha256=sha256)
     return raw

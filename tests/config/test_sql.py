@@ -6,8 +6,8 @@ import pytest
 from django.db import OperationalError, connections, transaction
 
 from batches.models import Batch, IdempotencyRecord
+from config.sql import fetch_one
 from qc.models import AuditChainHead
-from qc.rows import fetch_one
 from tests.orm import assert_loaded_alike
 
 

@@ -1,0 +1,1 @@
+"""Certificates: content, issue (render, sign, store), verification, signing identity."""

@@ -1,0 +1,1 @@
+"""Disposition: what is signed, what blocks, and the review/release/reject services."""

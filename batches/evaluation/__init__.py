@@ -1,0 +1,1 @@
+"""Evaluation: the batch physics, each result judged, QC status, post-release OOS."""

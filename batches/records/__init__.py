@@ -1,0 +1,1 @@
+"""Recording: batch registration, results (single, bulk, corrections) and raw data."""
