@@ -13,11 +13,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from qc.errors import RuleViolation
 from qc.roles import Role
+from qc.rules import limit_text
 
 from .. import disposition, services
 from ..forms import REGISTER_FIELDS, BatchFilterForm, BatchRegisterForm
 from ..models import Batch, BatchStatus, Certificate, Elution, SourceLot
-from . import charts, formatting, physics, queries
+from . import charts, physics, queries
 from .common import POLL_HEADERS, QA, add_service_errors, may, role_required, staff_required
 
 PAGE_SIZE = 50
@@ -145,7 +146,7 @@ def _ac227_share(batch: Batch, statuses, now: datetime):
                  charts.Marker(now, "now")])
     return {"svg": charts.render(chart), "limit": limit, "criterion": criterion,
             "rows": [{"label": label, "at": at, "share": share,
-                      "within": limit is None or share is None or share <= limit}
+                      "within": limit is None or share <= limit}
                      for (label, at), share in zip(moments, at_moments, strict=True)]}
 
 
@@ -176,7 +177,7 @@ def _result_rows(page: queries.BatchPage, actions: list[str], now: datetime, use
             history.append({"result": result, "state": state,
                             "evaluation": getattr(result, "evaluation", None)})
         rows.append({
-            "criterion": status.criterion, "limit": formatting.limit_text(status.criterion),
+            "criterion": status.criterion, "limit": limit_text(status.criterion),
             "current": current, "evaluation": evaluation, "verdict": status.verdict,
             "history": history, "developed_at": _method_time(current, "developed_at"),
             "wait_s": (evaluation.valid_from - now).total_seconds()

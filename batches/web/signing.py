@@ -12,11 +12,12 @@ from django.views.decorators.http import require_http_methods
 
 from qc.errors import RuleViolation
 from qc.roles import Role
+from qc.rules import limit_text
 
 from .. import disposition
 from ..forms import RejectForm, SignForm
 from ..models import Batch
-from . import formatting, queries
+from . import queries
 from .common import add_service_errors, role_required
 from .results import _refusal
 
@@ -103,7 +104,7 @@ def _sign(request, lot_number: str, act: Act):
     actions = disposition.available_actions(user=request.user, batch=batch)
     pending = [s for s in page.statuses if s.criterion.release_before_result
                and s.verdict != "pass"]
-    summary = [{"criterion": s.criterion, "limit": formatting.limit_text(s.criterion), "status": s,
+    summary = [{"criterion": s.criterion, "limit": limit_text(s.criterion), "status": s,
                 "evaluation": getattr(s.current, "evaluation", None) if s.current else None}
                for s in page.statuses]
     return render(request, "batches/sign.html", {
