@@ -8,9 +8,8 @@ import math
 import re
 from functools import cache
 
-# batches/certificates.py imports these from here; it can take them from qc.formatting
+# batches/certificates.py imports format_activity from here; it can take it from qc.formatting
 from qc.formatting import format_activity as format_activity
-from qc.formatting import si_prefix as si_prefix
 
 ACTIVITY_UNITS = ("Bq", "kBq", "MBq", "GBq", "uCi", "mCi", "Ci")
 CONCENTRATION_UNITS = tuple(f"{u}/mL" for u in ACTIVITY_UNITS)
