@@ -9,9 +9,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from qc.models import Criterion, Instrument, Product, Validity
-from qc.physics.decay import ACCEPTED_ACTIVITY_UNITS, parse_activity
 from qc.services import CRITERION_FIELDS
-from qc.units import accepted_units, input_unit_for
+from qc.units import ACCEPTED_ACTIVITY_UNITS, accepted_units, input_unit_for, parse_activity
 
 from .models import Elution, SourceLot
 from .web import formatting, physics

@@ -1,8 +1,11 @@
 """The records: sources, batches, results, evaluations, certificates. Built on qc."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from qc.append_only import AppendOnlyModel
 from qc.models import Criterion, Instrument, Product, Specification
@@ -249,6 +252,9 @@ class Verdict(models.TextChoices):
     PASS = "pass", "Pass"
     FAIL = "fail", "Fail"
     INVALID = "invalid", "Invalid (measured too early)"
+    # The evaluation could not run (e.g. a value the physics cannot project): a verdict a
+    # person sees and QA resolves, never a silent retry.
+    ERROR = "error", "Could not be evaluated"
 
 
 class Evaluation(AppendOnlyModel):
@@ -338,3 +344,10 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document_id} v{self.version} ({self.status})"
+
+    @property
+    def is_stuck(self) -> bool:
+        """Pending for longer than CERTIFICATE_REQUEUE_AFTER_S: its message was lost or its
+        worker died (the certificate sweep queues it again; QA or the QP may re-issue it)."""
+        return self.status == CertificateStatus.PENDING and timezone.now() - self.requested_at > (
+            timedelta(seconds=settings.CERTIFICATE_REQUEUE_AFTER_S))

@@ -127,7 +127,7 @@ def accepting_batch_ids() -> list[int]:
 
 def failing_results(*, batch_ids: list[int]) -> list[Result]:
     return list(_current(Result.objects.filter(
-        batch_id__in=batch_ids, evaluation__verdict="fail"))
+        batch_id__in=batch_ids, evaluation__verdict__in=(Verdict.FAIL, Verdict.ERROR)))
         .select_related("batch", "criterion", "evaluation")
         .defer(*(f"batch__{f}" for f in LIST_DEFER))
         .order_by("-recorded_at")[:ALERT_ROWS])

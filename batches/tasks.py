@@ -8,7 +8,7 @@ from django.utils import timezone
 from . import jobs
 from .certificates import services as certificates
 from .evaluation.physics import batch_compute_physics
-from .evaluation.results import result_evaluate
+from .evaluation.results import result_evaluate, results_evaluate_many
 from .models import Batch, Result
 
 RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
@@ -25,11 +25,9 @@ def evaluate_result(result_id: int) -> str:
 
 @shared_task(name=jobs.EVALUATE_RESULTS, **RETRY)
 def evaluate_results(result_ids: list[int]) -> int:
-    """Many results in one message (evaluating one is idempotent, so a retry after a partial
-    run re-judges nothing)."""
-    for result_id in result_ids:
-        result_evaluate(result_id=result_id)
-    return len(result_ids)
+    """Many results in one message, judged in one transaction (idempotent: a retry judges
+    only what is still unjudged)."""
+    return results_evaluate_many(result_ids=result_ids)
 
 
 @shared_task(name=jobs.COMPUTE_BATCH_PHYSICS, **RETRY)

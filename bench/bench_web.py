@@ -62,7 +62,7 @@ def load(now: datetime):
         SourceLot,
     )
     from qc.engine import site_engine
-    from qc.evaluation import decay_table
+    from qc.evaluation.decay_table import decay_table
     from qc.roles import Role
     from tests.conftest import PASSWORD, _persona
     from tests.factories import make_products

@@ -3,7 +3,9 @@ GET /api/v1/decay/ (pure: plain values in, a JSON-ready dict out)."""
 
 from collections.abc import Sequence
 
-from .physics.decay import DecayEngine, normalise_nuclide, parse_activity, parse_duration
+from .physics.decay import DecayEngine
+from .physics.nuclides import normalise_nuclide
+from .units import parse_activity, parse_duration
 
 
 def projection(engine: DecayEngine, *, nuclide: str, activity: str, at: Sequence[str]) -> dict:

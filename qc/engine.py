@@ -7,7 +7,8 @@ from django.conf import settings
 
 @lru_cache(maxsize=4)
 def _engine_for(raw_overrides: str):
-    from .physics.decay import get_engine, parse_duration
+    from .physics.decay import get_engine
+    from .units import parse_duration
 
     overrides: dict[str, float] = {}
     for item in filter(None, (part.strip() for part in raw_overrides.split(","))):

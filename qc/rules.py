@@ -1,8 +1,8 @@
 """Criterion (a model row) to Rule (the plain value the pure evaluation takes)."""
 
-from .evaluation import Rule
+from . import formatting
+from .evaluation.values import Rule
 from .models import Criterion
-from .units import format_activity
 
 
 def rule_for(criterion: Criterion) -> Rule:
@@ -26,26 +26,6 @@ def rule_for(criterion: Criterion) -> Rule:
 
 
 def limit_text(criterion: Criterion) -> str:
-    """The specification as a person reads it, e.g. '≥ 95 %' or '5.5 – 9.0 pH'."""
-    if criterion.text_requirement:
-        return " or ".join(part.strip() for part in criterion.text_requirement.split("|"))
-    lo, hi = criterion.lower_limit, criterion.upper_limit
-    lo_op = "≥" if criterion.lower_inclusive else ">"
-    hi_op = "≤" if criterion.upper_inclusive else "<"
-    if criterion.unit in ("Bq", "Bq/mL"):  # activities read best with an SI prefix
-        def shown(v):
-            return format_activity(v, criterion.unit)
-        unit = ""
-    else:
-        def shown(v):
-            return f"{v:g}"
-        unit = "" if criterion.unit in ("", "pH") else f" {criterion.unit}"
-    if lo is not None and hi is not None:
-        if criterion.lower_inclusive and criterion.upper_inclusive:
-            return f"{shown(lo)} – {shown(hi)}{unit}"
-        return f"{lo_op} {shown(lo)} and {hi_op} {shown(hi)}{unit}"
-    if lo is not None:
-        return f"{lo_op} {shown(lo)}{unit}"
-    if hi is not None:
-        return f"{hi_op} {shown(hi)}{unit}"
-    return "report"
+    """The specification as a person reads it, e.g. '≥ 95 %', '5.5 – 9' or
+    '400 kBq/mL – 2.80 MBq/mL'."""
+    return formatting.limit_text(rule_for(criterion))

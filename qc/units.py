@@ -1,7 +1,15 @@
 """Unit conversion at the edges, by Pint. Inside, activities are Bq, concentrations Bq/mL,
-shares %, endotoxin EU/mL, pH dimensionless."""
+shares %, endotoxin EU/mL, pH dimensionless, durations s. How values read is qc.formatting's.
+
+Importing Pint costs a quarter of a second, so it is imported on first use only.
+"""
 
 import math
+import re
+from functools import cache
+
+# batches/certificates.py imports format_activity from here; it can take it from qc.formatting
+from qc.formatting import format_activity as format_activity
 
 ACTIVITY_UNITS = ("Bq", "kBq", "MBq", "GBq", "uCi", "mCi", "Ci")
 CONCENTRATION_UNITS = tuple(f"{u}/mL" for u in ACTIVITY_UNITS)
@@ -22,14 +30,22 @@ PHYSICAL_RANGE = {
 }
 
 
+ACCEPTED_ACTIVITY_UNITS = "Bq, kBq, MBq, GBq, uCi/µCi, mCi, Ci"
+ACCEPTED_DURATION_FORMS = (
+    "a number and a unit, e.g. '90s', '30min', '6h', '1.5 h', '10d', '2w', '2y' "
+    "or a sum such as '1 h 30 min' (units: s, min, h, d, w, y)"
+)
+
+
 class UnitError(ValueError):
     pass
 
 
-def _registry():
-    from .physics.decay import unit_registry
+@cache
+def unit_registry():
+    import pint  # ~0.25 s: first use only
 
-    return unit_registry()
+    return pint.UnitRegistry()
 
 
 def _normalise(unit: str) -> str:
@@ -51,11 +67,20 @@ def to_canonical(value: float, unit: str, canonical: str) -> float:
             f"unit {unit!r} is not accepted here; use one of: {', '.join(accepted)}"
         )
     if canonical in ("Bq", "Bq/mL"):
-        ureg = _registry()
-        quantity = ureg.Quantity(value, given.replace("/mL", "/milliliter"))
-        target = canonical.replace("/mL", "/milliliter")
-        return float(quantity.to(target).magnitude)
+        return convert(value, given, canonical)
     return float(value)
+
+
+def convert(value: float, from_unit: str, to_unit: str) -> float:
+    """`value` in `from_unit` expressed in `to_unit` ('Bq/mL' -> 'MBq/mL'), by Pint."""
+    if from_unit == to_unit:
+        return float(value)
+    ureg = unit_registry()
+    try:
+        quantity = ureg.Quantity(value, from_unit.replace("/mL", "/milliliter"))
+        return float(quantity.to(to_unit.replace("/mL", "/milliliter")).magnitude)
+    except Exception as exc:  # pint raises several error types for bad units
+        raise UnitError(f"Cannot express {from_unit} in {to_unit!r}") from exc
 
 
 def check_physical_range(value: float, canonical: str) -> None:
@@ -76,20 +101,64 @@ def input_unit_for(canonical_limit_unit: str, quantity: str) -> str:
     return canonical_limit_unit
 
 
-_SI_PREFIXES = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"))
+# --- activities and durations typed by a person ------------------------------------------
+
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_ACTIVITY = re.compile(rf"^\s*({_NUMBER})\s*([^\d\s].*?)\s*$")
 
 
-def format_activity(bq: float, unit: str = "Bq", digits: int = 3) -> str:
-    """1.234e6 -> '1.23 MBq': three significant figures with an SI prefix. Below a
-    millibecquerel an activity is nothing a dose calibrator could see: shown as 0."""
-    if not math.isfinite(bq) or abs(bq) < 1e-3:
-        return f"{0 if math.isfinite(bq) else bq:g} {unit}"
-    factor, prefix = si_prefix(bq)
-    value = bq / factor
-    decimals = max(0, digits - 1 - int(math.floor(math.log10(abs(value)))))
-    return f"{value:.{decimals}f} {prefix}{unit}"
+def parse_activity(text: str) -> float:
+    """'1 GBq', '27 mCi', '500 kBq', '3.7e7 Bq' -> Bq."""
+    match = _ACTIVITY.match(str(text))
+    if not match:
+        raise ValueError(
+            f"Cannot read an activity from {text!r}; give a number and a unit "
+            f"({ACCEPTED_ACTIVITY_UNITS}), e.g. '1 GBq'"
+        )
+    number, unit = float(match.group(1)), match.group(2)
+    ureg = unit_registry()
+    try:
+        units = ureg.Unit(unit)
+    except Exception as exc:  # pint raises several error types for unknown units
+        raise ValueError(
+            f"Unknown activity unit {unit!r}; accepted units are {ACCEPTED_ACTIVITY_UNITS}"
+        ) from exc
+    name = str(units)
+    is_activity = name.endswith("becquerel") or name.endswith("curie")
+    if not is_activity or units.dimensionality != ureg.becquerel.dimensionality:
+        raise ValueError(
+            f"{unit!r} is not a unit of activity; accepted units are {ACCEPTED_ACTIVITY_UNITS}"
+        )
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"Activity must be a finite number >= 0, got {text!r}")
+    return float(ureg.Quantity(number, units).to("becquerel").magnitude)
 
 
-def si_prefix(value: float) -> tuple[float, str]:
-    """(factor, prefix) that brings `value` between 1 and 1000, e.g. (1e6, "M")."""
-    return next(((f, p) for f, p in _SI_PREFIXES if abs(value) >= f), _SI_PREFIXES[-1])
+_DURATION_UNITS = {
+    "s": "second", "sec": "second", "secs": "second", "second": "second", "seconds": "second",
+    "min": "minute", "mins": "minute", "minute": "minute", "minutes": "minute",
+    "h": "hour", "hr": "hour", "hrs": "hour", "hour": "hour", "hours": "hour",
+    "d": "day", "day": "day", "days": "day",
+    "w": "week", "wk": "week", "week": "week", "weeks": "week",
+    "y": "year", "yr": "year", "year": "year", "years": "year",
+}  # fmt: skip
+_DURATION_TERM = re.compile(rf"\s*({_NUMBER})\s*([A-Za-z]+)\s*")
+
+
+def parse_duration(text: str) -> float:
+    """'30min', '6h', '10d', '90s', '1.5 h', '2y', '1 h 30 min' -> seconds (year = 365.25 d)."""
+    source = str(text)
+    terms = []
+    position = 0
+    while position < len(source):
+        match = _DURATION_TERM.match(source, position)
+        if not match or match.group(2).lower() not in _DURATION_UNITS:
+            break
+        terms.append((float(match.group(1)), _DURATION_UNITS[match.group(2).lower()]))
+        position = match.end()
+    if not terms or position < len(source):
+        raise ValueError(f"Cannot read a duration from {text!r}; give {ACCEPTED_DURATION_FORMS}")
+    if any(number < 0 or not math.isfinite(number) for number, _ in terms):
+        raise ValueError(f"A duration cannot be negative, got {text!r}")
+    ureg = unit_registry()
+    return float(sum(ureg.Quantity(n, unit).to("second").magnitude for n, unit in terms))

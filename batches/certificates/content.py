@@ -6,13 +6,13 @@ from datetime import datetime
 from django.conf import settings
 
 from qc.engine import site_engine
+from qc.formatting import value_text
 from qc.models import Family, Signature
 from qc.rules import limit_text
-from qc.units import format_activity
 
 from ..evaluation.physics import batch_compute_physics
 from ..models import Batch, BatchStatus, Certificate
-from ..pdf.render import (
+from ..pdf.data import (
     AcSourceLot,
     CertificateData,
     CriterionRow,
@@ -27,14 +27,6 @@ ROLE_OF_MEANING = {"reviewed": "QA reviewer", "released": "Qualified Person",
                    "conditionally_released": "Qualified Person"}
 
 
-def _fmt(value: float, unit: str) -> str:
-    if unit in ("Bq", "Bq/mL"):
-        return format_activity(value, unit)
-    if unit == "pH":
-        return f"pH {value:g}"
-    return f"{value:.4g} {unit}".strip()
-
-
 def _result_texts(status) -> tuple[str, str | None]:
     """(the result as measured, the decay-corrected or projected value)."""
     result, criterion = status.current, status.criterion
@@ -42,12 +34,12 @@ def _result_texts(status) -> tuple[str, str | None]:
         return "pending", None
     if criterion.is_text:
         return result.value_text, None
-    measured = _fmt(result.value, result.unit)
+    measured = value_text(result.value, result.unit)
     evaluation = getattr(result, "evaluation", None)
     if (evaluation is None or evaluation.projected_value is None
             or criterion.judged_at == "measured"):
         return measured, None
-    return measured, _fmt(evaluation.projected_value, criterion.unit)
+    return measured, value_text(evaluation.projected_value, criterion.unit)
 
 
 def _verdict(status) -> str:

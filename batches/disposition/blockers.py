@@ -38,6 +38,12 @@ class Picture:
         by recording another result or a correction on top of it."""
         return [r for r in self.results if r.verdict == Verdict.FAIL and not r.is_invalidated]
 
+    @property
+    def open_errors(self) -> list[Result]:
+        """Results whose evaluation could not run, not invalidated by QA: nobody knows
+        whether they pass."""
+        return [r for r in self.results if r.verdict == Verdict.ERROR and not r.is_invalidated]
+
 
 def batch_picture(batch: Batch) -> Picture:
     results = list(batch_results(batch=batch).select_related("recorded_by"))
@@ -58,6 +64,8 @@ def _result_blockers(picture: Picture, *, optional_pending_blocks: bool) -> list
         out.append(f"{_describe(result)} failed: {result.evaluation.message}. A failing result "
                    "blocks the batch until QA invalidates it with an assignable cause "
                    "(e-signed) and a retest is recorded, or the QP rejects the batch.")
+    for result in picture.open_errors:
+        out.append(f"{_describe(result)} could not be evaluated: {result.evaluation.message}")
     for result in picture.unevaluated:
         out.append(f"{_describe(result)} is still being evaluated; wait for its evaluation.")
     for status in picture.statuses:

@@ -7,7 +7,9 @@ from django.db import transaction
 
 from qc.audit import audit_record
 from qc.engine import site_engine
-from qc.evaluation import BatchTimes, Measurement, compute_expiry, decay_table
+from qc.evaluation.decay_table import decay_table
+from qc.evaluation.expiry import compute_expiry
+from qc.evaluation.values import BatchTimes, Measurement
 from qc.rules import rule_for
 
 from ..models import Batch, Result

@@ -1,4 +1,5 @@
-"""Certificate PDF: pure rendering (render.py) and PAdES signing (signing.py).
+"""Certificate PDF: pure rendering (render.py drawing data.py's plain values with page,
+tables, chart and text) and PAdES signing (signing.py).
 
 No Django here: these modules take plain values and return bytes, so they can be
 tested and benchmarked without a database. The constants below are the contract

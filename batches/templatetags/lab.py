@@ -7,6 +7,8 @@ from django import template
 from django.utils.html import format_html
 
 from batches.web import formatting
+from qc.formatting import significant, utc_iso
+from qc.rules import limit_text
 
 register = template.Library()
 
@@ -48,8 +50,8 @@ CERTIFICATE = {
 def when(moment: datetime | None) -> str:
     if moment is None:
         return "—"
-    return format_html('<time datetime="{}" title="{} UTC">{}</time>', formatting.utc_iso(moment),
-                       formatting.utc_iso(moment)[:-1].replace("T", " "),
+    return format_html('<time datetime="{}" title="{} UTC">{}</time>', utc_iso(moment),
+                       utc_iso(moment)[:-1].replace("T", " "),
                        formatting.when(moment))
 
 
@@ -58,14 +60,14 @@ def when_s(moment: datetime | None) -> str:
     """With seconds, for measurement times."""
     if moment is None:
         return "—"
-    return format_html('<time datetime="{}" title="{} UTC">{}</time>', formatting.utc_iso(moment),
-                       formatting.utc_iso(moment)[:-1].replace("T", " "),
+    return format_html('<time datetime="{}" title="{} UTC">{}</time>', utc_iso(moment),
+                       utc_iso(moment)[:-1].replace("T", " "),
                        formatting.when(moment, seconds=True))
 
 
 @register.filter
 def utc(moment: datetime | None) -> str:
-    return formatting.utc_iso(moment) if moment else ""
+    return utc_iso(moment) if moment else ""
 
 
 @register.filter
@@ -98,7 +100,7 @@ def duration_s(value) -> str:
 def percent(value: float | None, digits: int = 3) -> str:
     if value is None:
         return "—"
-    return f"{formatting.significant(value, digits)} %"
+    return f"{significant(value, digits)} %"
 
 
 def _badge(symbol: str, css: str, word: str):
@@ -158,7 +160,7 @@ def user_roles(user) -> str:
 
 @register.filter
 def limit(criterion) -> str:
-    return formatting.limit_text(criterion)
+    return limit_text(criterion)
 
 
 @register.filter

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from qc.errors import RuleViolation
 from qc.roles import Role
+from qc.rules import limit_text
 
 from .. import selectors
 from ..certificates.services import certificate_retry as certificate_retry_service
@@ -22,7 +23,7 @@ from ..forms import REGISTER_FIELDS, BatchFilterForm, BatchRegisterForm
 from ..lifecycle import RESULT_ACCEPTING_STATUSES
 from ..models import Batch, BatchStatus, Certificate, Elution, SourceLot
 from ..records import registration
-from . import charts, formatting, physics
+from . import charts, physics
 from .common import POLL_HEADERS, QA, add_service_errors, may, role_required, staff_required
 
 PAGE_SIZE = 50
@@ -150,7 +151,7 @@ def _ac227_share(batch: Batch, statuses, now: datetime):
                  charts.Marker(now, "now")])
     return {"svg": charts.render(chart), "limit": limit, "criterion": criterion,
             "rows": [{"label": label, "at": at, "share": share,
-                      "within": limit is None or share is None or share <= limit}
+                      "within": limit is None or share <= limit}
                      for (label, at), share in zip(moments, at_moments, strict=True)]}
 
 
@@ -181,7 +182,7 @@ def _result_rows(page: selectors.BatchPage, actions: list[str], now: datetime, u
             history.append({"result": result, "state": state,
                             "evaluation": getattr(result, "evaluation", None)})
         rows.append({
-            "criterion": status.criterion, "limit": formatting.limit_text(status.criterion),
+            "criterion": status.criterion, "limit": limit_text(status.criterion),
             "current": current, "evaluation": evaluation, "verdict": status.verdict,
             "history": history, "developed_at": _method_time(current, "developed_at"),
             "wait_s": (evaluation.valid_from - now).total_seconds()
@@ -289,10 +290,10 @@ def batch_certificates_partial(request, lot_number: str):
 
 
 @require_POST
-@role_required(Role.QP, Role.ADMIN, what="retry issuing a certificate")
+@role_required(Role.QP, Role.REVIEWER, Role.ADMIN, what="re-issue a certificate")
 def certificate_retry(request, lot_number: str, version: int):
-    """Put a failed certificate back in the queue (e.g. once the signing identity is
-    installed); the page then shows its progress."""
+    """Put a failed or stuck certificate back in the queue (e.g. once the signing identity
+    is installed); the page then shows its progress."""
     certificate = Certificate.objects.filter(batch__lot_number=lot_number,
                                              version=version).first()
     if certificate is None:

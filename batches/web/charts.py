@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from qc.formatting import nice_step, si_prefix
+
 from . import formatting
 
 WIDTH, HEIGHT = 760, 300
@@ -40,15 +42,6 @@ class Chart:
     y_label: str
     limits: list[tuple[float, str]] = field(default_factory=list)
     markers: list[Marker] = field(default_factory=list)
-
-
-def _nice_step(span: float, ticks: int = 5) -> float:
-    raw = span / ticks
-    power = 10 ** math.floor(math.log10(raw))
-    for multiple in (1, 2, 2.5, 5, 10):
-        if raw <= multiple * power:
-            return multiple * power
-    return 10 * power
 
 
 _TIME_STEPS = [timedelta(minutes=m) for m in (5, 10, 15, 30)] + [
@@ -89,7 +82,7 @@ def render(chart: Chart) -> SafeString:
     values += [limit for limit, _ in chart.limits]
     y_max = max(values) if values else 1.0
     y_max = y_max if y_max > 0 else 1.0
-    step = _nice_step(y_max)
+    step = nice_step(y_max, 5)
     y_top = step * math.ceil(y_max / step)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
@@ -173,8 +166,5 @@ def render(chart: Chart) -> SafeString:
 
 def activity_axis(values_bq: Sequence[float]) -> tuple[float, str]:
     """The SI prefix that suits the largest activity: (divisor, unit)."""
-    top = max((v for v in values_bq if v), default=1.0)
-    for size, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if top >= size:
-            return size, f"{prefix}Bq"
-    return 1.0, "Bq"
+    factor, prefix = si_prefix(max((v for v in values_bq if v), default=1.0))
+    return factor, f"{prefix}Bq"

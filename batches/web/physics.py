@@ -8,6 +8,7 @@ from datetime import datetime
 import numpy as np
 
 from qc.engine import site_engine
+from qc.physics.shares import activity_share_percent
 
 from ..models import Batch, Elution, Generator, SourceLot
 
@@ -46,15 +47,11 @@ def lot_activity_now(lot: SourceLot, now: datetime) -> float:
 
 
 def ac227_share_percent(lot: SourceLot, times: Sequence[datetime]) -> list[float]:
-    """Ac-227/Ac-225 activity ratio (%) at each time, from the lot certificate's ratio at its
-    reference time; the full chains (Ac-225 decaying, Ac-227 nearly constant) by the engine.
-    Times before the reference are not projected (None)."""
-    engine = site_engine()
-    inventory = {"Ac-225": 1.0, "Ac-227": lot.ac227_ratio_percent / 100.0}
-    offsets = [_seconds(t, lot.reference_time) for t in times]
-    forward = [max(o, 0.0) for o in offsets]
-    ratios = engine.activity_ratio(inventory, "Ac-227", "Ac-225", np.array(forward))
-    return [float(r) * 100.0 if o >= 0 else None for r, o in zip(ratios, offsets, strict=True)]
+    """Ac-227/Ac-225 activity share (%) at each time, from the lot certificate's share at its
+    reference time, before the reference time as well as after (see activity_share_percent)."""
+    return activity_share_percent(
+        site_engine(), product="Ac-225", impurity="Ac-227", share_percent=lot.ac227_ratio_percent,
+        reference=lot.reference_time, times=times)
 
 
 @dataclass(frozen=True)

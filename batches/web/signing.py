@@ -12,13 +12,13 @@ from django.views.decorators.http import require_http_methods
 
 from qc.errors import RuleViolation
 from qc.roles import Role
+from qc.rules import limit_text
 
 from .. import selectors
 from ..disposition import blockers
 from ..disposition import services as disposition
 from ..forms import RejectForm, SignForm
 from ..models import Batch
-from . import formatting
 from .common import add_service_errors, role_required
 from .results import _refusal
 
@@ -105,7 +105,7 @@ def _sign(request, lot_number: str, act: Act):
     actions = blockers.available_actions(user=request.user, batch=batch)
     pending = [s for s in page.statuses if s.criterion.release_before_result
                and s.verdict != "pass"]
-    summary = [{"criterion": s.criterion, "limit": formatting.limit_text(s.criterion), "status": s,
+    summary = [{"criterion": s.criterion, "limit": limit_text(s.criterion), "status": s,
                 "evaluation": getattr(s.current, "evaluation", None) if s.current else None}
                for s in page.statuses]
     return render(request, "batches/sign.html", {

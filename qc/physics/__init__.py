@@ -1,19 +1,10 @@
 """Pure decay physics (no Django). Importing this package does not load the nuclear data."""
 
-from qc.physics.decay import (
-    DecayEngine,
-    format_duration,
-    get_engine,
-    normalise_nuclide,
-    parse_activity,
-    parse_duration,
-)
+from qc.physics.decay import DecayEngine, get_engine
+from qc.physics.nuclides import normalise_nuclide
 
 __all__ = [
     "DecayEngine",
-    "format_duration",
     "get_engine",
     "normalise_nuclide",
-    "parse_activity",
-    "parse_duration",
 ]

@@ -11,18 +11,16 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageStat
 
-from batches.pdf.render import (
+from batches.pdf.data import (
     AcSourceLot,
     CertificateData,
     CriterionRow,
     DecayTable,
     GeneratorSource,
     SignatureLine,
-    format_activity,
-    format_time,
-    nuclide_label,
-    render_certificate,
 )
+from batches.pdf.render import render_certificate
+from batches.pdf.text import format_time, nuclide_label
 
 EOS = datetime(2025, 3, 30, 8, 40, tzinfo=UTC)  # the morning European summer time starts
 AC225_HALF_LIFE_H = 9.92 * 24
@@ -343,15 +341,6 @@ def test_the_decay_chart_is_labelled_with_units_times_and_a_legend(tmp_path):
     assert "Activity (log scale)" in text
     assert "expiry" in text and "cal." in text
     assert "MBq" in text and "kBq" in text
-
-
-def test_activities_get_an_si_prefix_with_three_significant_figures():
-    assert format_activity(41.234e6) == "41.2 MBq"
-    assert format_activity(1.5e9) == "1.50 GBq"
-    assert format_activity(987.0) == "987 Bq"
-    assert format_activity(12_345.0) == "12.3 kBq"
-    assert format_activity(2.05e6, "Bq/mL") == "2.05 MBq/mL"
-    assert format_activity(0.0) == "0 Bq"
 
 
 def test_nuclides_are_written_with_a_superscript_mass_number():

@@ -182,11 +182,14 @@ def test_every_state_changing_service_leaves_exactly_its_audit_events(
         walk.step(raw_data.raw_data_store, ["raw_data.store"], actor=analyst,
                   upload=SimpleUploadedFile("spectrum.spe", b"$SPEC_ID: walk"),
                   batch_lot=batch.lot_number)
-    walk.step(records.result_record_many, ["result.record", "result.record"], actor=analyst,
+    many = walk.step(records.result_record_many, ["result.record", "result.record"],
+                     actor=analyst,
               channel="web", items=[
                   records.ResultInput(batch=batch, criterion=first.criterion, value=v,
                                        unit="pH", measured_at=batch.eos + timedelta(minutes=m))
                   for m, v in ((10, 7.1), (11, 7.2))])
+    walk.step(evaluation.results_evaluate_many, ["result.evaluate", "result.evaluate"],
+              by=None, result_ids=[r.pk for r in many])
     walk.step(evaluation.result_evaluate, ["result.evaluate"], result_id=first.pk)
     walk.step(disposition.result_invalidate, ["signature.invalidated", "result.invalidate"],
               actor=reviewer, password=PASSWORD, result=first, cause="strip misread")

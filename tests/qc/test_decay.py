@@ -1,6 +1,5 @@
 """The decay engine: agreement with radioactivedecay, published facts, and properties."""
 
-import math
 import subprocess
 import sys
 
@@ -9,13 +8,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from qc.physics.decay import (
-    DecayEngine,
-    format_duration,
-    get_engine,
-    parse_activity,
-    parse_duration,
-)
+from qc.physics.decay import DecayEngine, get_engine
 
 MINUTE, HOUR, DAY = 60.0, 3600.0, 86400.0
 YEAR = 365.2422 * DAY  # the year radioactivedecay uses
@@ -353,86 +346,12 @@ def test_a_higher_equilibrium_fraction_needs_a_longer_wait(pair, f1, f2):
     assert engine.equilibrium_wait_s(*pair, low) <= engine.equilibrium_wait_s(*pair, high) + 1e-6
 
 
-# --- units at the edges -----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "bq"),
-    [
-        ("1 GBq", 1e9),
-        ("27 mCi", 27 * 3.7e7),
-        ("27mCi", 27 * 3.7e7),
-        ("500 kBq", 5e5),
-        ("3.7e7 Bq", 3.7e7),
-        ("2 MBq", 2e6),
-        ("3 µCi", 3 * 3.7e4),
-        ("3 uCi", 3 * 3.7e4),
-        ("1 Ci", 3.7e10),
-    ],
-)
-def test_activities_are_read_in_bq_and_ci_units(text, bq):
-    assert parse_activity(text) == pytest.approx(bq)
-
-
-@pytest.mark.parametrize("text", ["1 Hz", "1 m", "5 GBq/mL", "12 h", "GBq", "", "3.7e7", "lots"])
-def test_a_value_that_is_not_an_activity_is_refused_listing_the_accepted_units(text):
-    with pytest.raises(ValueError, match=r"Bq, kBq, MBq, GBq, uCi/µCi, mCi, Ci"):
-        parse_activity(text)
-
-
-def test_a_negative_activity_is_refused():
-    with pytest.raises(ValueError, match=">= 0"):
-        parse_activity("-1 GBq")
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [
-        ("30min", 1800),
-        ("6h", 6 * HOUR),
-        ("10d", 10 * DAY),
-        ("90s", 90),
-        ("1.5 h", 1.5 * HOUR),
-        ("2y", 2 * 365.25 * DAY),
-        ("2w", 14 * DAY),
-        ("1 h 30 min", 90 * MINUTE),
-        ("3 hours", 3 * HOUR),
-    ],
-)
-def test_durations_are_read_in_seconds(text, seconds):
-    assert parse_duration(text) == pytest.approx(seconds)
-
-
-@pytest.mark.parametrize("text", ["", "h", "5", "5 fortnights", "1h30", "soon"])
-def test_a_duration_in_an_unknown_form_is_refused_saying_which_forms_are_accepted(text):
-    with pytest.raises(ValueError, match=r"30min.*units: s, min, h, d, w, y"):
-        parse_duration(text)
-
-
-def test_a_negative_duration_is_refused():
-    with pytest.raises(ValueError, match="negative"):
-        parse_duration("-5 min")
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [(45, "45.0 s"), (31.9 * MINUTE, "31.9 min"), (4.9 * HOUR, "4.90 h"), (9.92 * DAY, "9.92 d")],
-)
-def test_durations_print_in_the_largest_readable_unit(seconds, text):
-    assert format_duration(seconds) == text
-
-
-def test_durations_print_exact_values_without_trailing_zeros_when_asked():
-    assert format_duration(3 * HOUR, trim=True) == "3 h"
-    assert math.isclose(parse_duration(format_duration(3 * HOUR, trim=True)), 3 * HOUR)
-
-
 def test_the_nuclear_data_read_from_the_file_equals_radioactivedecays_own():
     import radioactivedecay
 
-    from qc.physics.decay import _nuclear_data
+    from qc.physics.nuclides import nuclear_data
 
-    ours = _nuclear_data().decay_constants
+    ours = nuclear_data().decay_constants
     theirs = dict(zip(radioactivedecay.DEFAULTDATA.nuclides,
                       radioactivedecay.DEFAULTDATA.scipy_data.decay_consts, strict=True))
     assert ours.keys() == theirs.keys()

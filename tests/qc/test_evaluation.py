@@ -6,15 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from qc.evaluation import (
-    BatchTimes,
-    Measurement,
-    Rule,
-    Verdict,
-    compute_expiry,
-    decay_table,
-    evaluate,
-)
+from qc.evaluation.decay_table import decay_table
+from qc.evaluation.expiry import compute_expiry
+from qc.evaluation.values import BatchTimes, Measurement, Rule, Verdict
+from qc.evaluation.verdicts import evaluate
 from qc.physics.decay import get_engine
 
 DAY = 86400.0

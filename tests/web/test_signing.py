@@ -107,6 +107,31 @@ def test_a_pending_certificate_polls_every_second_and_a_failed_one_can_be_retrie
     assert "PDF v1" in client.get(partial_url).content.decode()
 
 
+def test_a_stuck_certificate_shows_on_the_batch_page_and_qa_can_reissue_it(
+        client_for, qp, reviewer, reviewed_pb212, committed, monkeypatch, signing_identity,
+        settings):
+    import batches.jobs
+
+    monkeypatch.setattr(batches.jobs, "issue_certificate", lambda certificate_id: None)
+    with committed():
+        client_for(qp).post(reverse("batch-release-conditionally",
+                                    args=[reviewed_pb212.lot_number]), {"password": PASSWORD})
+    certificate = Certificate.objects.get(batch=reviewed_pb212)
+    page_url = reverse("batch-detail", args=[reviewed_pb212.lot_number])
+    qa = client_for(reviewer)
+    assert 'data-testid="stuck-certificate"' not in qa.get(page_url).content.decode()
+    settings.CERTIFICATE_REQUEUE_AFTER_S = 0  # as if requested long ago
+    html = qa.get(page_url).content.decode()
+    assert 'data-testid="stuck-certificate"' in html and "Re-issue now" in html
+    monkeypatch.undo()
+    with committed():
+        response = qa.post(reverse("certificate-retry", args=[reviewed_pb212.lot_number, 1]))
+    assert response.status_code == 302
+    certificate.refresh_from_db()
+    assert certificate.status == "issued"
+    assert AuditEvent.objects.filter(action="certificate.retry", actor=reviewer).exists()
+
+
 def test_a_full_release_is_refused_while_tests_are_pending_and_the_page_says_why(
         client_for, qp, reviewed_pb212):
     url = reverse("batch-release", args=[reviewed_pb212.lot_number])

@@ -101,3 +101,15 @@ def test_a_lot_page_shows_the_ac227_share_now_and_at_a_chosen_date(client_for, a
     assert later.context["share_at"] == pytest.approx(expected, rel=1e-9)
     assert now_page.context["share_now"] < later.context["share_at"]
     assert '<svg class="chart"' in later.content.decode()
+
+
+def test_a_lot_page_shows_the_ac227_share_before_the_reference_time_projected_back(
+        client_for, analyst):
+    lot = make_source_lot(reference_time=timezone.now() + timedelta(days=3), ratio_percent=0.2)
+    at = timezone.localtime() + timedelta(days=1)
+    response = client_for(analyst).get(reverse("lot-detail", args=[lot.lot_number]),
+                                       {"at": at.strftime("%Y-%m-%dT%H:%M:%S")})
+    share_at = response.context["share_at"]
+    assert share_at == pytest.approx(physics.ac227_share_percent(lot, [response.context["at"]])[0])
+    assert 0 < share_at < 0.2  # Ac-225 decays faster, so the share was smaller before
+    assert "(before the reference time, projected back)" in response.content.decode()

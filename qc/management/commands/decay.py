@@ -21,7 +21,7 @@ class Command(BaseCommand):
         from qc.decay_report import equilibrium as equilibrium_report
         from qc.decay_report import projection
         from qc.engine import site_engine
-        from qc.physics.decay import format_duration
+        from qc.formatting import format_duration
 
         try:
             if equilibrium:
@@ -44,7 +44,7 @@ class Command(BaseCommand):
         self.stderr.write(f"Nuclear data: {report['data_source']}")
 
     def _table(self, report, format_duration):
-        from qc.units import format_activity
+        from qc.formatting import format_activity
 
         members = list(report["activities_Bq"])
         self.stdout.write("time after reference".ljust(22) + "".join(m.rjust(14) for m in members))

@@ -1,0 +1,143 @@
+"""The plain values the evaluation takes and gives, and the checks on them.
+
+A criterion says when its value is judged (as measured, at calibration or at expiry) and may
+say when a measurement is valid at all. Every datetime is timezone-aware.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class Verdict(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    INVALID = "invalid"
+    PENDING = "pending"
+
+
+JUDGED_AT = ("measured", "calibration", "expiry")
+QUANTITIES = ("plain", "activity", "activity_concentration", "breakthrough", "impurity_ratio")
+VALIDITIES = ("none", "daughter_equilibrium", "product_half_lives")
+DEVELOPED_AT = "developed_at"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One acceptance criterion, as the Criterion model stores it.
+
+    quantity:
+      plain: the value as given, in ``unit``.
+      activity: measured Bq, decay-corrected with the product nuclide and judged as % of the
+        batch's activity at calibration (so ``unit`` is "%").
+      activity_concentration: measured concentration in ``unit`` (e.g. Bq/mL), corrected with
+        the product nuclide to the judged time.
+      breakthrough: impurity activity in Bq at the recount, corrected with the impurity
+        nuclide back to the judged time, as % of the product activity then.
+      impurity_ratio: activity ratio impurity/product in % at a reference time, projected
+        with the chain physics to the judged time (e.g. Ac-227/Ac-225 at expiry).
+    validity:
+      daughter_equilibrium: the count is valid only once ``validity_nuclide`` has regrown to
+        ``validity_value`` (default 0.99) of equilibrium with the product nuclide, counted
+        from the method time "developed_at".
+      product_half_lives: valid only ``validity_value`` half-lives of the product after EOS.
+    """
+
+    test_code: str
+    name: str
+    unit: str
+    lower: float | None = None
+    lower_inclusive: bool = True
+    upper: float | None = None
+    upper_inclusive: bool = True
+    text_requirement: str = ""
+    judged_at: str = "measured"
+    quantity: str = "plain"
+    impurity_nuclide: str = ""
+    release_before_result: bool = False
+    validity: str = "none"
+    validity_nuclide: str = ""
+    validity_value: float | None = None
+
+
+@dataclass(frozen=True)
+class Measurement:
+    value: float | None
+    text: str
+    measured_at: datetime
+    method_times: Mapping[str, datetime] = field(default_factory=dict)
+    # impurity_ratio only: when the ratio holds (source lot certificate); default measured_at
+    reference_time: datetime | None = None
+
+
+@dataclass(frozen=True)
+class BatchTimes:
+    product_nuclide: str
+    eos: datetime
+    calibration_time: datetime
+    expiry: datetime | None
+    activity_at_calibration_bq: float
+    volume_ml: float
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """``projected_value`` is the value compared with the limits, in the rule's unit (for a
+    plain quantity it equals ``measured_value``); None when nothing was judged."""
+
+    verdict: Verdict
+    measured_value: float | None
+    projected_value: float | None
+    judged_at_time: datetime
+    message: str
+    valid_from: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ExpiryConstraint:
+    expiry: datetime
+    reason: str
+
+
+# --- checks ---------------------------------------------------------------------------------
+
+
+def check_rule(rule: Rule) -> None:
+    """A misconfigured criterion is a programming or data error, not a result verdict."""
+    if rule.judged_at not in JUDGED_AT:
+        raise ValueError(f"{rule.test_code}: judged_at must be one of {', '.join(JUDGED_AT)}")
+    if rule.quantity not in QUANTITIES:
+        raise ValueError(f"{rule.test_code}: quantity must be one of {', '.join(QUANTITIES)}")
+    if rule.validity not in VALIDITIES:
+        raise ValueError(f"{rule.test_code}: validity must be one of {', '.join(VALIDITIES)}")
+    if rule.quantity in ("breakthrough", "impurity_ratio") and not rule.impurity_nuclide:
+        raise ValueError(f"{rule.test_code}: a {rule.quantity} rule names its impurity nuclide")
+    if rule.validity == "daughter_equilibrium" and not rule.validity_nuclide:
+        raise ValueError(f"{rule.test_code}: daughter_equilibrium needs the daughter nuclide")
+    if rule.validity == "product_half_lives" and not rule.validity_value:
+        raise ValueError(f"{rule.test_code}: product_half_lives needs the number of half-lives")
+
+
+def check_aware(*moments: datetime | None) -> None:
+    for moment in moments:
+        if moment is not None and (moment.tzinfo is None or moment.utcoffset() is None):
+            raise ValueError(f"Datetime {moment.isoformat()} has no time zone")
+
+
+# --- whole seconds --------------------------------------------------------------------------
+
+
+def seconds(delta: timedelta) -> float:
+    return delta.total_seconds()
+
+
+def ceil_second(moment: datetime) -> datetime:
+    floored = floor_second(moment)
+    return floored if floored == moment else floored + timedelta(seconds=1)
+
+
+def floor_second(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0)
