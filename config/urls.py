@@ -16,3 +16,5 @@ urlpatterns = [
     path("", include(certificate_web)),
     path("", include("batches.urls")),
 ]
+
+handler404 = "batches.api.problems.not_found"

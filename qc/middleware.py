@@ -1,7 +1,14 @@
+import json
 import time
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse
+
+# How long a client waits before retrying when the database is unreachable (a restart or a
+# failover takes seconds).
+DATABASE_RETRY_AFTER_S = 5
 
 IDLE_LOGOUT_SESSION_KEY = "logged_out_idle"
 
@@ -30,3 +37,31 @@ class IdleTimeoutMiddleware:
                 # user being active; without this an open dashboard would never time out.
                 request.session["last_activity"] = now
         return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """A lost or refused database connection answers 503 with Retry-After (problem+json
+    under /api/, a short page elsewhere) instead of a 500: the transaction rolled back, so
+    nothing was stored and the same request can be sent again."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        detail = ("The database is unavailable just now and nothing was stored; try again in "
+                  f"{DATABASE_RETRY_AFTER_S} seconds.")
+        if request.path.startswith("/api/"):
+            body = json.dumps({"type": "urn:alpharelease:problem:database-unavailable",
+                               "title": "Service unavailable", "status": 503,
+                               "detail": detail, "code": "database_unavailable"})
+            response = HttpResponse(body, status=503, content_type="application/problem+json")
+        else:
+            response = HttpResponse(f"<!doctype html><title>Service unavailable</title>"
+                                    f"<h1>Service unavailable</h1><p>{detail}</p>", status=503)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
+        return response

@@ -21,9 +21,12 @@ CANONICAL = {
     "pH": ("pH",),
 }
 # Physical range of each canonical unit: a value outside is a typo or a broken instrument.
+# No radiopharmaceutical batch, source or solution holds more than 1 PBq (a whole 225Ac
+# production campaign is a few TBq): a larger value is a typing or unit error.
+MAX_ACTIVITY_BQ = 1e15
 PHYSICAL_RANGE = {
-    "Bq": (0.0, math.inf),
-    "Bq/mL": (0.0, math.inf),
+    "Bq": (0.0, MAX_ACTIVITY_BQ),
+    "Bq/mL": (0.0, MAX_ACTIVITY_BQ),
     "%": (0.0, 100.0),
     "EU/mL": (0.0, math.inf),
     "pH": (0.0, 14.0),
@@ -85,7 +88,7 @@ def convert(value: float, from_unit: str, to_unit: str) -> float:
 
 def check_physical_range(value: float, canonical: str) -> None:
     low, high = PHYSICAL_RANGE.get(canonical, (-math.inf, math.inf))
-    if not low <= value <= high:
+    if not (math.isfinite(value) and low <= value <= high):
         shown = f"{low:g} to {high:g}" if math.isfinite(high) else f"at least {low:g}"
         raise UnitError(
             f"{value:g} {canonical} is outside the physical range ({shown} {canonical})")

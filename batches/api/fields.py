@@ -8,16 +8,46 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 MAX_NUMBER_TEXT = 60
 
 
+# A result is a flat object with one nested object (method_times); a bulk body adds two
+# levels. Anything deeper is not a result, and very deep nesting exhausts the parser's stack.
+MAX_JSON_DEPTH = 8
+
+
+def _depth(value, limit: int) -> int:
+    """How deeply `value` nests lists and objects, counted up to `limit` + 1."""
+    deepest, level = 0, [value]
+    while level and deepest <= limit:
+        deepest += 1
+        level = [child for item in level if isinstance(item, dict | list)
+                 for child in (item.values() if isinstance(item, dict) else item)
+                 if isinstance(child, dict | list)]
+    return deepest
+
+
 class LenientJSONParser(JSONParser):
     """Parses NaN and Infinity so the serializer can refuse them field by field, rather than
-    failing the whole body with a parse error that names no field."""
+    failing the whole body with a parse error that names no field; refuses JSON nested deeper
+    than a result can be."""
 
     strict = False
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        too_deep = ParseError(f"JSON parse error - the JSON is nested more than {MAX_JSON_DEPTH} "
+                              "levels deep; a result is a flat object (method_times one level "
+                              "down).")
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise too_deep from None
+        if _depth(data, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+            raise too_deep
+        return data
 
 
 def _is_form(field) -> bool:

@@ -3,12 +3,15 @@
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from qc.errors import RuleViolation
+from qc.middleware import DATABASE_RETRY_AFTER_S
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -24,7 +27,9 @@ TITLES = {
     415: "Unsupported media type",
     422: "Invalid data",
     429: "Too many requests",
+    503: "Service unavailable",
 }
+
 
 
 def problem_type(code: str) -> str:
@@ -120,7 +125,20 @@ def _as_problem(exc: Exception) -> Problem | None:
     if isinstance(exc, exceptions.APIException):
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else "error"
         return Problem(exc.status_code, str(code), str(exc.detail))
+    if isinstance(exc, OperationalError | InterfaceError):
+        return database_unavailable()
     return None
+
+
+def database_unavailable() -> Problem:
+    """The database could not be reached or dropped the connection: nothing was stored
+    (the transaction rolled back), so the client retries the same request."""
+    problem = Problem(503, "database_unavailable",
+                      "The database is unavailable just now and nothing was stored; send the "
+                      f"same request again in {DATABASE_RETRY_AFTER_S} seconds (with the same "
+                      "Idempotency-Key).")
+    problem.wait = DATABASE_RETRY_AFTER_S
+    return problem
 
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -132,8 +150,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     headers = {}
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(exc.wait))
+    wait = getattr(problem, "wait", None) or getattr(exc, "wait", None)
+    if wait:
+        headers["Retry-After"] = str(int(wait))
     set_rollback()
     request = context.get("request")
     renderer = getattr(request, "accepted_renderer", None)
@@ -141,3 +160,13 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     content_type = None if getattr(renderer, "format", "json") == "api" else PROBLEM_CONTENT_TYPE
     return Response(body, status=problem.status_code, headers=headers,
                     content_type=content_type)
+
+
+def not_found(request, exception):
+    """handler404: a URL under /api/ that matches nothing answers problem+json like every
+    other API refusal; pages get the site's 404 page."""
+    if request.path.startswith("/api/"):
+        body = problem_body(404, "not_found", f"No API endpoint or object at {request.path!r}; "
+                            "the endpoints are listed at /api/v1/schema/.")
+        return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
+    return page_not_found(request, exception)

@@ -97,7 +97,7 @@ def test_a_text_result_and_method_times_are_recorded(post, now):
     ({"test_code": "rcp", "value": 100.5, "unit": "%"}, "value",
      "outside the physical range (0 to 100 %)"),
     ({"test_code": "activity", "value": -3, "unit": "MBq"}, "value",
-     "outside the physical range (at least 0 Bq)"),
+     "outside the physical range (0 to 1e+15 Bq)"),
     ({"test_code": "activity", "value": 3, "unit": "mL"}, "unit",
      "use one of: Bq, kBq, MBq, GBq, uCi, mCi, Ci"),
     ({"test_code": "endotoxin", "value": 2, "unit": "furlongs"}, "unit",

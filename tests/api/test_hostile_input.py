@@ -1,0 +1,82 @@
+"""Hostile and extreme input answers a problem (4xx) that says what is wrong, never a 500,
+and stores nothing."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import OperationalError
+
+from batches.models import Result
+from tests.api.conftest import fields, problem
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/results/"
+
+
+def body(batch, now, **overrides) -> dict:
+    data = {"lot_number": batch.lot_number, "test_code": "activity", "value": 1.2,
+            "unit": "GBq", "measured_at": (now - timedelta(minutes=2)).isoformat()}
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize("value", [
+    123456789012345678901234567890123456789012345678901234567890123,  # 63 digits
+    1e308,  # finite, overflows on conversion to Bq
+    1.2e71 / 1e9,  # 1.2e71 Bq
+    2e15 / 1e9,  # 2 PBq: above any batch
+])
+def test_an_activity_beyond_the_physical_range_is_refused_with_the_range(api, ac225_batch, now,
+                                                                        value):
+    response = api.post(URL, body(ac225_batch, now, value=value))
+    assert response.status_code == 422, response.content
+    assert "outside the physical range" in fields(response)["value"]
+    assert "1e+15 Bq" in fields(response)["value"]
+    assert not Result.objects.filter(channel="api").exists()
+
+
+def test_json_nested_a_thousand_deep_is_refused_with_a_problem(api):
+    deep = '{"a": ' * 1000 + "1" + "}" * 1000
+    response = api.post(URL, deep, fmt="raw")
+    assert response.status_code == 400
+    assert problem(response)["code"] == "parse_error"
+    assert "nested" in problem(response)["detail"]
+
+
+def test_a_nul_byte_in_a_text_field_is_refused_naming_the_field(api, ac225_batch, now):
+    response = api.post(URL, body(ac225_batch, now, test_code="appearance", value=None,
+                                  unit="", value_text="clear\x00colourless"))
+    assert response.status_code == 422
+    assert "Null characters are not allowed" in fields(response)["value_text"]
+    assert not Result.objects.filter(channel="api").exists()
+
+
+@pytest.mark.parametrize("lot", ["AC225%00-1", "AC225-%01", "..%2F..%2Fetc"])
+def test_a_lot_number_with_control_characters_in_the_url_is_not_found(api, lot):
+    response = api.get(f"/api/v1/batches/{lot}/")
+    assert response.status_code in (400, 404)
+    assert response["Content-Type"].startswith("application/problem+json")
+
+
+def test_a_lost_database_connection_answers_503_with_retry_after(api, monkeypatch):
+    def gone(*args, **kwargs):
+        raise OperationalError("terminating connection due to administrator command")
+
+    monkeypatch.setattr("batches.api.views.batch_list", gone)
+    response = api.get("/api/v1/batches/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert problem(response)["code"] == "database_unavailable"
+
+
+def test_a_lost_database_connection_on_a_page_answers_503_with_retry_after(client, analyst,
+                                                                           monkeypatch):
+    def gone(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    client.force_login(analyst)
+    monkeypatch.setattr("batches.selectors.batch_list", gone)
+    response = client.get("/batches/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert "nothing was stored" in response.content.decode()
