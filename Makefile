@@ -15,7 +15,7 @@ DEMO_ENV := DEBUG=true DATABASE_URL= CELERY_BROKER_URL= \
 TEST_ENV := SECRET_KEY=test-only-secret-key-not-for-production DEBUG=false \
 	SIGNING_P12_PASSPHRASE=test-signing-passphrase
 
-.PHONY: demo test test-browser venv lint bench-decay bench-api bench-release bench-web clean browser-deps
+.PHONY: demo test test-browser venv lint bench-decay bench-api bench-release bench-web bench-recovery clean browser-deps
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), \
@@ -55,6 +55,11 @@ bench-api: $(STAMP)
 
 bench-web: $(STAMP)
 	$(BIN)/python bench/bench_web.py
+
+# A backlog of 20 000 never-queued results (a broker outage) evaluated after the broker's
+# return, on the local PostgreSQL and Redis.
+bench-recovery: $(STAMP)
+	$(BIN)/python bench/bench_recovery.py
 
 # Render + sign medians in process, then release latency through a real worker on
 # PostgreSQL and Redis (the local ones unless DATABASE_URL / CELERY_BROKER_URL are set).

@@ -19,14 +19,6 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     timezone="UTC",
     beat_schedule={
-        "evaluate-unjudged-results": {
-            "task": "batches.tasks.sweep_unevaluated",
-            "schedule": 60.0,
-        },
-        "requeue-stuck-certificates": {
-            "task": "batches.tasks.sweep_certificates",
-            "schedule": 60.0,
-        },
         "purge-idempotency-records": {
             "task": "batches.api.tasks.purge_idempotency_records",
             "schedule": 3600.0,
@@ -34,6 +26,22 @@ app.conf.update(
     },
 )
 app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _sweeps(sender, **kwargs) -> None:
+    """Beat's sweeps for work a lost message left behind, every SWEEP_INTERVAL_S (read once
+    Django's settings are loaded)."""
+    from django.conf import settings
+
+    sender.add_periodic_task(float(settings.SWEEP_INTERVAL_S),
+                             sender.signature("batches.tasks.sweep_unevaluated"),
+                             name="evaluate-unjudged-results")
+    sender.add_periodic_task(float(settings.SWEEP_INTERVAL_S),
+                             sender.signature("batches.tasks.sweep_certificates"),
+                             name="requeue-stuck-certificates")
+
+
 app.autodiscover_tasks(["batches.api"])
 
 

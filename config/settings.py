@@ -167,6 +167,10 @@ MEASURED_AT_CLOCK_SKEW_S = env_int("MEASURED_AT_CLOCK_SKEW_S", 120, minimum=0)
 # A pending certificate is queued again after this long, and alerts past the second limit.
 CERTIFICATE_REQUEUE_AFTER_S = env_int("CERTIFICATE_REQUEUE_AFTER_S", 180, minimum=10)
 CERTIFICATE_ALERT_AFTER_S = env_int("CERTIFICATE_ALERT_AFTER_S", 900, minimum=60)
+# A worker that claimed a certificate and went silent is taken over after this long.
+CERTIFICATE_CLAIM_TIMEOUT_S = env_int("CERTIFICATE_CLAIM_TIMEOUT_S", 120, minimum=5)
+# How often beat sweeps for work a lost message left behind (results, certificates).
+SWEEP_INTERVAL_S = env_int("SWEEP_INTERVAL_S", 60, minimum=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -29,8 +29,6 @@ from .identity import site_signer
 
 log = logging.getLogger(__name__)
 
-# A worker that claimed a certificate and died is taken over after this long.
-CLAIM_TIMEOUT = timedelta(minutes=2)
 
 
 def certificate_request_issue(*, batch_id: int, signature_id: int) -> Certificate:
@@ -57,10 +55,15 @@ def certificate_request_issue(*, batch_id: int, signature_id: int) -> Certificat
     return certificate
 
 
+def _claim_timeout() -> timedelta:
+    """A worker that claimed a certificate and went silent is taken over after this long."""
+    return timedelta(seconds=settings.CERTIFICATE_CLAIM_TIMEOUT_S)
+
+
 def _claim(certificate_id: int, now: datetime) -> bool:
     """Take the work with a conditional UPDATE that changes exactly one row."""
     return Certificate.objects.filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT),
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - _claim_timeout()),
         pk=certificate_id, status=CertificateStatus.PENDING,
     ).update(claimed_at=now) == 1
 
@@ -169,7 +172,7 @@ def certificate_retry(*, actor, certificate: Certificate) -> Certificate:
         batch = lock_batch(certificate.batch_id)
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if locked.status == CertificateStatus.PENDING:
-            if locked.claimed_at and locked.claimed_at > timezone.now() - CLAIM_TIMEOUT:
+            if locked.claimed_at and locked.claimed_at > timezone.now() - _claim_timeout():
                 return locked  # a worker is on it
         elif locked.status != CertificateStatus.FAILED:
             return locked
@@ -187,7 +190,7 @@ def stuck_certificates(*, now: datetime) -> list[Certificate]:
     claim (if any) has lapsed: their message was lost or their worker died."""
     requeue_after = timedelta(seconds=settings.CERTIFICATE_REQUEUE_AFTER_S)
     return list(Certificate.objects.filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT),
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - _claim_timeout()),
         status=CertificateStatus.PENDING, requested_at__lt=now - requeue_after,
     ).select_related("batch").order_by("requested_at")[:500])
 
