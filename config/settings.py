@@ -8,9 +8,12 @@ from .env import (
     env_bool,
     env_choice,
     env_database,
+    env_float,
     env_half_life_overrides,
     env_int,
     env_list,
+    env_networks,
+    env_secret,
     env_str,
     env_time_zone,
 )
@@ -43,11 +46,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_prometheus",
     "qc",
     "batches",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "qc.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -58,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -167,6 +173,13 @@ MEASURED_AT_CLOCK_SKEW_S = env_int("MEASURED_AT_CLOCK_SKEW_S", 120, minimum=0)
 # A pending certificate is queued again after this long, and alerts past the second limit.
 CERTIFICATE_REQUEUE_AFTER_S = env_int("CERTIFICATE_REQUEUE_AFTER_S", 180, minimum=10)
 CERTIFICATE_ALERT_AFTER_S = env_int("CERTIFICATE_ALERT_AFTER_S", 900, minimum=60)
+
+# Operations: /readyz gives each dependency this long; /metrics answers only these
+# addresses (REMOTE_ADDR as gunicorn sees it: behind nginx that is the proxy, so nginx must
+# keep /metrics internal) or a client sending the bearer token.
+READINESS_TIMEOUT_S = env_float("READINESS_TIMEOUT_S", 2.0, minimum=0.1, maximum=30)
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_IPS")
+METRICS_BEARER_TOKEN = env_secret("METRICS_BEARER_TOKEN", min_length=32)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

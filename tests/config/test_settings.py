@@ -44,6 +44,10 @@ def test_it_names_the_variable_when_the_database_url_is_malformed():
     ("SESSION_IDLE_TIMEOUT_S", "soon", "SESSION_IDLE_TIMEOUT_S='soon' is not a whole number"),
     ("DECAY_HALF_LIFE_OVERRIDES", "Ac-225:9.9",
      "DECAY_HALF_LIFE_OVERRIDES: 'Ac-225:9.9' must look"),
+    ("READINESS_TIMEOUT_S", "60", "READINESS_TIMEOUT_S=60 must be between 0.1 and 30"),
+    ("METRICS_ALLOWED_IPS", "127.0.0.1,intranet",
+     "METRICS_ALLOWED_IPS: 'intranet' is not an IP address or network"),
+    ("METRICS_BEARER_TOKEN", "short", "METRICS_BEARER_TOKEN is 5 characters long"),
 ])
 def test_it_refuses_other_bad_values_with_their_names(name, value, message):
     run = start_django(SECRET_KEY="x" * 40, **{name: value})
