@@ -17,6 +17,7 @@ from .env import (
     env_str,
     env_time_zone,
 )
+from .sentry import sentry_init
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("ALPHARELEASE_VAR_DIR", str(BASE_DIR / "var")))
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "batches.operations.requests.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "qc.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -200,9 +202,26 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# One JSON object a line, times in UTC, with the request id (web, worker and beat alike:
+# config/celery.py hands Celery's logging to this). LOG_FORMAT=text for a terminal.
+LOG_FORMAT = env_choice("LOG_FORMAT", "json", ("json", "text"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "filters": {"request_id": {"()": "batches.operations.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "batches.operations.logs.UtcJsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                             "filters": ["request_id"]}},
+    "root": {"handlers": ["console"],
+             "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))},
 }
+
+# Error reporting: off unless SENTRY_DSN is set.
+SENTRY_DSN = env_str("SENTRY_DSN")
+SENTRY_ENABLED = sentry_init(
+    dsn=SENTRY_DSN, environment=env_str("SENTRY_ENVIRONMENT", "production"),
+    traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0, minimum=0.0, maximum=1.0),
+    release=env_str("SENTRY_RELEASE", "alpharelease"))

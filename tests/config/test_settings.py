@@ -48,6 +48,11 @@ def test_it_names_the_variable_when_the_database_url_is_malformed():
     ("METRICS_ALLOWED_IPS", "127.0.0.1,intranet",
      "METRICS_ALLOWED_IPS: 'intranet' is not an IP address or network"),
     ("METRICS_BEARER_TOKEN", "short", "METRICS_BEARER_TOKEN is 5 characters long"),
+    ("SENTRY_DSN", "https://sentry.example.org/1",
+     "SENTRY_DSN is not a valid DSN (Missing public key)"),
+    ("SENTRY_TRACES_SAMPLE_RATE", "5", "SENTRY_TRACES_SAMPLE_RATE=5 must be between 0 and 1"),
+    ("LOG_FORMAT", "xml", "LOG_FORMAT='xml' must be one of: json, text"),
+    ("LOG_LEVEL", "LOUD", "LOG_LEVEL='LOUD' must be one of"),
 ])
 def test_it_refuses_other_bad_values_with_their_names(name, value, message):
     run = start_django(SECRET_KEY="x" * 40, **{name: value})
@@ -65,3 +70,16 @@ def test_an_empty_database_url_means_the_embedded_default(tmp_path):
     run = start_django(DEBUG="true", DATABASE_URL="", ALPHARELEASE_VAR_DIR=str(tmp_path))
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "django.db.backends.sqlite3"
+
+
+def test_a_valid_sentry_dsn_starts_error_reporting_without_contacting_it(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); import sentry_sdk; "
+         "from django.conf import settings; "
+         "print(settings.SENTRY_ENABLED, sentry_sdk.get_client().is_active())"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true",
+             "ALPHARELEASE_VAR_DIR": str(tmp_path),
+             "SENTRY_DSN": "http://public@127.0.0.1:9/1"})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["True", "True"]
