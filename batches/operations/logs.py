@@ -11,7 +11,11 @@ from .requests import request_id_var
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", None):
-            record.request_id = request_id_var.get() or None
+            # django.request logs after the middleware has returned: its record carries the
+            # request itself.
+            request = getattr(record, "request", None)
+            record.request_id = (getattr(request, "request_id", None)
+                                 or request_id_var.get() or None)
         return True
 
 
