@@ -19,6 +19,7 @@ from .env import (
     env_time_zone,
 )
 from .sentry import sentry_init
+from .storage import media_storages
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("ALPHARELEASE_VAR_DIR", str(BASE_DIR / "var")))
@@ -174,6 +175,10 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
+STORAGES = media_storages()
+# Raw data and certificates are not world-readable (group: the web and worker service user).
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 
 # Celery: without a broker, tasks run in process (the embedded default).
 CELERY_TASK_ALWAYS_EAGER = not env_str("CELERY_BROKER_URL")

@@ -83,3 +83,19 @@ def test_a_valid_sentry_dsn_starts_error_reporting_without_contacting_it(tmp_pat
              "SENTRY_DSN": "http://public@127.0.0.1:9/1"})
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["True", "True"]
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"MEDIA_STORAGE": "ftp"}, "MEDIA_STORAGE='ftp' must be one of: filesystem, s3"),
+    ({"MEDIA_STORAGE": "s3"}, "MEDIA_S3_BUCKET='' is not a bucket name"),
+    ({"MEDIA_STORAGE": "s3", "MEDIA_S3_BUCKET": "Media_Bucket"},
+     "MEDIA_S3_BUCKET='Media_Bucket' is not a bucket name"),
+    ({"MEDIA_STORAGE": "s3", "MEDIA_S3_BUCKET": "media", "MEDIA_S3_ENDPOINT_URL": "minio:9000"},
+     "MEDIA_S3_ENDPOINT_URL='minio:9000' is not an http(s) URL"),
+    ({"MEDIA_STORAGE": "s3", "MEDIA_S3_BUCKET": "media", "MEDIA_S3_ACCESS_KEY_ID": "AKIA1"},
+     "MEDIA_S3_ACCESS_KEY_ID and MEDIA_S3_SECRET_ACCESS_KEY go together"),
+])
+def test_it_refuses_an_incomplete_object_storage_configuration(env, message):
+    run = start_django(SECRET_KEY="x" * 40, **env)
+    assert run.returncode != 0
+    assert message in run.stderr
