@@ -185,6 +185,10 @@ CELERY_TASK_ALWAYS_EAGER = not env_str("CELERY_BROKER_URL")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "memory://localhost/"
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_EAGER_PROPAGATES = True
+# Beat: any number of hosts may run the beat unit; a Redis lock lets exactly one send.
+CELERY_BEAT_SCHEDULER = "batches.operations.beat:LockedScheduler"
+BEAT_LOCK_URL = env_str("BEAT_LOCK_URL") or CELERY_BROKER_URL
+BEAT_LOCK_TTL_S = env_int("BEAT_LOCK_TTL_S", 30, minimum=6)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "alpharelease@localhost")
