@@ -104,3 +104,18 @@ def test_a_stored_certificate_is_never_overwritten_by_a_file_of_the_same_name(bu
     second = default_storage.save("certificates/AC-1/CoR-AC-1-v1.pdf", ContentFile(b"second"))
     assert first != second
     assert stored(s3, name, first) == b"first" and stored(s3, name, second) == b"second"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_takes_the_media_from_the_bucket(bucket, tmp_path, signing_identity):
+    import tarfile
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from batches.operations.backup import backup_create
+
+    default_storage.save("raw-data/ab/abc", ContentFile(b"counts"))
+    report = backup_create(output_dir=tmp_path / "backups")
+    with tarfile.open(report.path, "r:gz") as archive:
+        assert archive.extractfile("media/raw-data/ab/abc").read() == b"counts"
