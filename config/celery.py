@@ -38,10 +38,14 @@ app.conf.update(
             "task": "batches.api.tasks.purge_idempotency_records",
             "schedule": 3600.0,
         },
+        "purge-login-records": {
+            "task": "batches.operations.tasks.purge_login_records",
+            "schedule": 24 * 3600.0,
+        },
     },
 )
 app.autodiscover_tasks()
-app.autodiscover_tasks(["batches.api"])
+app.autodiscover_tasks(["batches.api", "batches.operations"])
 
 
 @worker_init.connect

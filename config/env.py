@@ -140,3 +140,18 @@ def env_secret(name: str, *, min_length: int) -> str:
             f"{name} is {len(value)} characters long; use at least {min_length} random "
             "characters (python -c 'import secrets; print(secrets.token_urlsafe(32))').")
     return value
+
+
+def env_email_backend(name: str, default: str) -> str:
+    """A dotted path to a Django e-mail backend that imports (a typo would otherwise only show
+    when the first out-of-specification alert fails to go out)."""
+    from django.utils.module_loading import import_string
+
+    value = env_str(name, default)
+    try:
+        import_string(value)
+    except ImportError as exc:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} cannot be imported ({exc}); use e.g. "
+            "django.core.mail.backends.smtp.EmailBackend.") from None
+    return value

@@ -9,6 +9,7 @@ from .env import (
     env_bool,
     env_choice,
     env_database,
+    env_email_backend,
     env_float,
     env_half_life_overrides,
     env_int,
@@ -128,6 +129,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = None
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# django-axes' own login logs are purged after this many days (daily beat task); the audit
+# trail's login events are GMP records and are kept.
+LOGIN_RECORDS_RETENTION_DAYS = env_int("LOGIN_RECORDS_RETENTION_DAYS", 400, minimum=30)
 # Electronic signature lockout: consecutive wrong passwords at signing.
 SIGNATURE_FAILURE_LIMIT = env_int("SIGNATURE_FAILURE_LIMIT", 5, minimum=1)
 
@@ -190,8 +194,21 @@ CELERY_BEAT_SCHEDULER = "batches.operations.beat:LockedScheduler"
 BEAT_LOCK_URL = env_str("BEAT_LOCK_URL") or CELERY_BROKER_URL
 BEAT_LOCK_TTL_S = env_int("BEAT_LOCK_TTL_S", 30, minimum=6)
 
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Outgoing mail: the post-release out-of-specification alert to QA and the QP.
+EMAIL_BACKEND = env_email_backend("EMAIL_BACKEND",
+                                  "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "alpharelease@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL are both true; STARTTLS (port "
+                               "587) is EMAIL_USE_TLS, implicit TLS (port 465) is EMAIL_USE_SSL.")
 
 # Site identity, printed on every certificate.
 SITE_NAME = env_str("SITE_NAME", "alpharelease demo radiopharmacy")

@@ -53,6 +53,11 @@ def test_it_names_the_variable_when_the_database_url_is_malformed():
     ("SENTRY_TRACES_SAMPLE_RATE", "5", "SENTRY_TRACES_SAMPLE_RATE=5 must be between 0 and 1"),
     ("LOG_FORMAT", "xml", "LOG_FORMAT='xml' must be one of: json, text"),
     ("LOG_LEVEL", "LOUD", "LOG_LEVEL='LOUD' must be one of"),
+    ("EMAIL_BACKEND", "django.core.mail.backends.smtps.EmailBackend",
+     "EMAIL_BACKEND='django.core.mail.backends.smtps.EmailBackend' cannot be imported"),
+    ("EMAIL_PORT", "smtp", "EMAIL_PORT='smtp' is not a whole number"),
+    ("BEAT_LOCK_TTL_S", "2", "BEAT_LOCK_TTL_S=2 must be at least 6"),
+    ("LOGIN_RECORDS_RETENTION_DAYS", "7", "LOGIN_RECORDS_RETENTION_DAYS=7 must be at least 30"),
 ])
 def test_it_refuses_other_bad_values_with_their_names(name, value, message):
     run = start_django(SECRET_KEY="x" * 40, **{name: value})
@@ -87,6 +92,8 @@ def test_a_valid_sentry_dsn_starts_error_reporting_without_contacting_it(tmp_pat
 
 @pytest.mark.parametrize("env, message", [
     ({"MEDIA_STORAGE": "ftp"}, "MEDIA_STORAGE='ftp' must be one of: filesystem, s3"),
+    ({"EMAIL_USE_TLS": "true", "EMAIL_USE_SSL": "true"},
+     "EMAIL_USE_TLS and EMAIL_USE_SSL are both true"),
     ({"MEDIA_STORAGE": "s3"}, "MEDIA_S3_BUCKET='' is not a bucket name"),
     ({"MEDIA_STORAGE": "s3", "MEDIA_S3_BUCKET": "Media_Bucket"},
      "MEDIA_S3_BUCKET='Media_Bucket' is not a bucket name"),
