@@ -5,29 +5,38 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUNTIME_STAMP := $(VENV)/.installed-runtime
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
 # The demo runs with DEBUG on, its own database under var/, tasks in process, and the
 # current-evaluation Ac-225 half-life (ICRP-107 says 10.0 d).
-DEMO_ENV := DEBUG=true DATABASE_URL= CELERY_BROKER_URL= \
+DEMO_ENV := DEBUG=true DATABASE_URL= CELERY_BROKER_URL= LOG_FORMAT=text \
 	DECAY_HALF_LIFE_OVERRIDES=Ac-225=9.920d SIGNING_P12_PASSPHRASE=demo-signing-passphrase
 TEST_ENV := SECRET_KEY=test-only-secret-key-not-for-production DEBUG=false \
 	SIGNING_P12_PASSPHRASE=test-signing-passphrase
 
 .PHONY: demo test test-browser venv lint bench-decay bench-api bench-release bench-web clean browser-deps
 
-$(STAMP): pyproject.toml
+# Two stamps: the demo needs only the runtime dependencies; tests, lint and benchmarks the
+# dev extras as well.
+$(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), \
 		"alpharelease needs Python 3.11; set PYTHON=/path/to/python3.11"' 
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUNTIME_STAMP)
+
+$(STAMP): pyproject.toml $(RUNTIME_STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
 venv: $(STAMP)
 
-demo: $(STAMP)
+demo: $(RUNTIME_STAMP)
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEMO_ENV) $(BIN)/python manage.py create_signing_identity
 	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
