@@ -16,7 +16,7 @@ DEMO_ENV := DEBUG=true DATABASE_URL= CELERY_BROKER_URL= LOG_FORMAT=text \
 TEST_ENV := SECRET_KEY=test-only-secret-key-not-for-production DEBUG=false \
 	SIGNING_P12_PASSPHRASE=test-signing-passphrase
 
-.PHONY: demo test test-browser venv lint bench-decay bench-api bench-release bench-web clean browser-deps
+.PHONY: demo test test-browser venv lint smoke bench-decay bench-api bench-release bench-web clean browser-deps
 
 # Two stamps: the demo needs only the runtime dependencies; tests, lint and benchmarks the
 # dev extras as well.
@@ -53,7 +53,7 @@ test: $(STAMP) browser-deps
 	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check config qc batches tests bench
+	$(BIN)/ruff check config qc batches tests bench deploy
 
 bench-decay: $(STAMP)
 	$(BIN)/python bench/bench_decay.py
@@ -70,6 +70,12 @@ bench-web: $(STAMP)
 bench-release: $(STAMP)
 	$(BIN)/python bench/bench_certificate.py
 	$(BIN)/python bench/bench_release.py
+
+# The production stack on this machine (gunicorn, worker, beat on PostgreSQL and Redis), one
+# batch end to end, backup and restore. SMOKE_DATABASE_URL / SMOKE_BROKER_URL pick the
+# database (dropped and re-created) and the Redis database.
+smoke: $(STAMP)
+	$(BIN)/python deploy/smoke.py
 
 clean:
 	rm -rf $(VENV) var test-artifacts
