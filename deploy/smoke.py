@@ -176,8 +176,12 @@ def main() -> None:
 
 def run(env, port, var, product, lot, synthesis_key, lab_key, reviewer, qp, timezone,
         processes) -> None:
-    from batches.certificates import certificate_verify
-    from batches.disposition import batch_release, batch_release_conditionally, batch_review
+    from batches.certificates.verify import certificate_verify
+    from batches.disposition.services import (
+        batch_release,
+        batch_release_conditionally,
+        batch_review,
+    )
     from batches.models import Batch
     from tests.conftest import PASSWORD
     from tests.factories import passing_result

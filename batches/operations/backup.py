@@ -119,7 +119,7 @@ def _add(archive: tarfile.TarFile, arcname: str, stream, size: int) -> dict:
 
 
 def signing_files() -> list[Path]:
-    from batches.certificates import signing_paths
+    from batches.certificates.identity import signing_paths
 
     return [path for path in signing_paths() if path.exists()]
 

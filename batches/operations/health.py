@@ -70,7 +70,7 @@ _signer_loaded: dict[str, tuple[float, int]] = {}
 def check_signing_key() -> str:
     """Loads the PKCS#12 with its passphrase, as issuing a certificate will. A file already
     loaded is not decrypted again until it changes."""
-    from batches.certificates import site_signer
+    from batches.certificates.identity import site_signer
 
     path = Path(settings.SIGNING_P12_PATH)
     stat = path.stat() if path.exists() else None

@@ -121,7 +121,7 @@ def _restore_media(archive: tarfile.TarFile, manifest: dict) -> int:
 
 
 def _restore_signing(archive: tarfile.TarFile, manifest: dict, *, replace: bool) -> int:
-    from batches.certificates import signing_paths
+    from batches.certificates.identity import signing_paths
 
     p12, pem = signing_paths()
     written = 0
@@ -171,7 +171,7 @@ def backup_restore(*, path: Path, privileges: bool = True,
 
 def restore_checks() -> list[Check]:
     """Everything a QP would want proven before trusting restored records."""
-    from batches.certificates import certificate_verify
+    from batches.certificates.verify import certificate_verify
     from batches.models import Certificate, CertificateStatus, RawDataFile
     from qc.audit import verify_chain
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 
-from batches.api.raw_data import raw_data_store
+from batches.records.raw_data import raw_data_store
 from tests.batches.test_certificate_issue import issue
 from tests.factories import record_release_required_results
 
@@ -29,8 +29,9 @@ def released_site(signing_identity, ac225_batch, analyst, qp, now, committed):
         record_release_required_results(ac225_batch, analyst, now=now)
     issue(ac225_batch, qp, committed)
     current = issue(ac225_batch, qp, committed)
-    raw = raw_data_store(upload=SimpleUploadedFile("scan.csv", b"mm,counts\n1,2\n"),
-                         actor=analyst)
+    with transaction.atomic():
+        raw = raw_data_store(upload=SimpleUploadedFile("scan.csv", b"mm,counts\n1,2\n"),
+                             actor=analyst, batch_lot=ac225_batch.lot_number)
     return {"certificate": current, "raw": raw}
 
 

@@ -7,8 +7,8 @@ import pytest
 from django.db import transaction
 from prometheus_client.parser import text_string_to_metric_families
 
-from batches import services
-from batches.certificates import certificate_request_issue
+from batches.certificates.services import certificate_request_issue
+from batches.records import results as services
 from qc.signatures import signature_apply
 from tests.factories import criterion, record_release_required_results
 

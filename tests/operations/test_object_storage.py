@@ -12,7 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from batches.certificates import certificate_verify
+from batches.certificates.verify import certificate_verify
 from batches.models import RawDataFile
 from config.storage import media_storages
 from qc.api_keys import api_key_create
