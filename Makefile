@@ -5,29 +5,38 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUNTIME_STAMP := $(VENV)/.installed-runtime
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
 # The demo runs with DEBUG on, its own database under var/, tasks in process, and the
 # current-evaluation Ac-225 half-life (ICRP-107 says 10.0 d).
-DEMO_ENV := DEBUG=true DATABASE_URL= CELERY_BROKER_URL= \
+DEMO_ENV := DEBUG=true DATABASE_URL= CELERY_BROKER_URL= LOG_FORMAT=text \
 	DECAY_HALF_LIFE_OVERRIDES=Ac-225=9.920d SIGNING_P12_PASSPHRASE=demo-signing-passphrase
 TEST_ENV := SECRET_KEY=test-only-secret-key-not-for-production DEBUG=false \
 	SIGNING_P12_PASSPHRASE=test-signing-passphrase
 
-.PHONY: demo test test-browser venv lint bench-decay bench-api bench-release bench-web bench-recovery clean browser-deps
+.PHONY: demo test test-browser venv lint smoke bench-decay bench-api bench-release bench-web bench-recovery clean browser-deps
 
-$(STAMP): pyproject.toml
+# Two stamps: the demo needs only the runtime dependencies; tests, lint and benchmarks the
+# dev extras as well.
+$(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), \
 		"alpharelease needs Python 3.11; set PYTHON=/path/to/python3.11"' 
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUNTIME_STAMP)
+
+$(STAMP): pyproject.toml $(RUNTIME_STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
 venv: $(STAMP)
 
-demo: $(STAMP)
+demo: $(RUNTIME_STAMP)
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEMO_ENV) $(BIN)/python manage.py create_signing_identity
 	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
@@ -44,7 +53,7 @@ test: $(STAMP) browser-deps
 	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check config qc batches tests bench
+	$(BIN)/ruff check config qc batches tests bench deploy
 
 bench-decay: $(STAMP)
 	$(BIN)/python bench/bench_decay.py
@@ -66,6 +75,12 @@ bench-recovery: $(STAMP)
 bench-release: $(STAMP)
 	$(BIN)/python bench/bench_certificate.py
 	$(BIN)/python bench/bench_release.py
+
+# The production stack on this machine (gunicorn, worker, beat on PostgreSQL and Redis), one
+# batch end to end, backup and restore. SMOKE_DATABASE_URL / SMOKE_BROKER_URL pick the
+# database (dropped and re-created) and the Redis database.
+smoke: $(STAMP)
+	$(BIN)/python deploy/smoke.py
 
 clean:
 	rm -rf $(VENV) var test-artifacts

@@ -1,7 +1,14 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_init, worker_process_init
+from celery.signals import (
+    before_task_publish,
+    setup_logging,
+    task_postrun,
+    task_prerun,
+    worker_init,
+    worker_process_init,
+)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -23,6 +30,10 @@ app.conf.update(
             "task": "batches.api.tasks.purge_idempotency_records",
             "schedule": 3600.0,
         },
+        "purge-login-records": {
+            "task": "batches.operations.tasks.purge_login_records",
+            "schedule": 24 * 3600.0,
+        },
     },
 )
 app.autodiscover_tasks()
@@ -42,7 +53,7 @@ def _sweeps(sender, **kwargs) -> None:
                              name="requeue-stuck-certificates")
 
 
-app.autodiscover_tasks(["batches.api"])
+app.autodiscover_tasks(["batches.api", "batches.operations"])
 
 
 @worker_init.connect
@@ -55,3 +66,25 @@ def _warm_up(**kwargs) -> None:
 
     warm_engine()
     warm_certificates()
+
+
+@setup_logging.connect
+def _django_logging(**kwargs) -> None:
+    """Worker and beat log through settings.LOGGING (JSON lines in UTC), not Celery's own
+    format: connecting this signal is what stops Celery configuring logging itself."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)
+
+
+def _connect_request_ids() -> None:
+    from batches.operations.requests import enter_task, leave_task, stamp_published_task
+
+    before_task_publish.connect(stamp_published_task, weak=False)
+    task_prerun.connect(enter_task, weak=False)
+    task_postrun.connect(leave_task, weak=False)
+
+
+_connect_request_ids()

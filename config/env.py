@@ -101,3 +101,57 @@ def env_half_life_overrides(name: str) -> str:
                 "d or y, e.g. Ac-225=9.920d; separate several with commas."
             )
     return raw
+
+
+def env_float(name: str, default: float, *, minimum: float, maximum: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
+    if not minimum <= value <= maximum:
+        raise ImproperlyConfigured(f"{name}={value:g} must be between {minimum:g} and "
+                                   f"{maximum:g}.")
+    return value
+
+
+def env_networks(name: str) -> list:
+    """Comma-separated addresses or networks, e.g. 127.0.0.1,10.0.0.0/8,::1."""
+    import ipaddress
+
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not an IP address or network; use e.g. "
+                "127.0.0.1,10.0.0.0/8 (comma-separated).") from None
+    return networks
+
+
+def env_secret(name: str, *, min_length: int) -> str:
+    """An optional secret: unset is allowed, a short one is not."""
+    value = env_str(name)
+    if value and len(value) < min_length:
+        raise ImproperlyConfigured(
+            f"{name} is {len(value)} characters long; use at least {min_length} random "
+            "characters (python -c 'import secrets; print(secrets.token_urlsafe(32))').")
+    return value
+
+
+def env_email_backend(name: str, default: str) -> str:
+    """A dotted path to a Django e-mail backend that imports (a typo would otherwise only show
+    when the first out-of-specification alert fails to go out)."""
+    from django.utils.module_loading import import_string
+
+    value = env_str(name, default)
+    try:
+        import_string(value)
+    except ImportError as exc:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} cannot be imported ({exc}); use e.g. "
+            "django.core.mail.backends.smtp.EmailBackend.") from None
+    return value

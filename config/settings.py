@@ -2,18 +2,25 @@
 
 from pathlib import Path
 
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from .env import (
     env_bool,
     env_choice,
     env_database,
+    env_email_backend,
+    env_float,
     env_half_life_overrides,
     env_int,
     env_list,
+    env_networks,
+    env_secret,
     env_str,
     env_time_zone,
 )
+from .sentry import sentry_init
+from .storage import media_storages
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("ALPHARELEASE_VAR_DIR", str(BASE_DIR / "var")))
@@ -43,13 +50,18 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "csp",
+    "django_prometheus",
     "qc",
     "batches",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "batches.operations.requests.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "qc.middleware.DatabaseUnavailableMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -58,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -116,6 +129,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = None
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# django-axes' own login logs are purged after this many days (daily beat task); the audit
+# trail's login events are GMP records and are kept.
+LOGIN_RECORDS_RETENTION_DAYS = env_int("LOGIN_RECORDS_RETENTION_DAYS", 400, minimum=30)
 # Electronic signature lockout: consecutive wrong passwords at signing.
 SIGNATURE_FAILURE_LIMIT = env_int("SIGNATURE_FAILURE_LIMIT", 5, minimum=1)
 
@@ -128,6 +144,30 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# TLS: production sets these (deploy/env.example); off by default so the demo and the tests
+# run over plain http. Probes reach gunicorn directly and are never redirected.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy: scripts and styles only from this site's static files (htmx is
+# vendored); the few inline blocks (API docs, admin list) carry the request's nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 LANGUAGE_CODE = "en-gb"
 USE_I18N = False
@@ -139,15 +179,36 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
+STORAGES = media_storages()
+# Raw data and certificates are not world-readable (group: the web and worker service user).
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 
 # Celery: without a broker, tasks run in process (the embedded default).
 CELERY_TASK_ALWAYS_EAGER = not env_str("CELERY_BROKER_URL")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "memory://localhost/"
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_EAGER_PROPAGATES = True
+# Beat: any number of hosts may run the beat unit; a Redis lock lets exactly one send.
+CELERY_BEAT_SCHEDULER = "batches.operations.beat:LockedScheduler"
+BEAT_LOCK_URL = env_str("BEAT_LOCK_URL") or CELERY_BROKER_URL
+BEAT_LOCK_TTL_S = env_int("BEAT_LOCK_TTL_S", 30, minimum=6)
 
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Outgoing mail: the post-release out-of-specification alert to QA and the QP.
+EMAIL_BACKEND = env_email_backend("EMAIL_BACKEND",
+                                  "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "alpharelease@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL are both true; STARTTLS (port "
+                               "587) is EMAIL_USE_TLS, implicit TLS (port 465) is EMAIL_USE_SSL.")
 
 # Site identity, printed on every certificate.
 SITE_NAME = env_str("SITE_NAME", "alpharelease demo radiopharmacy")
@@ -172,6 +233,13 @@ CERTIFICATE_CLAIM_TIMEOUT_S = env_int("CERTIFICATE_CLAIM_TIMEOUT_S", 120, minimu
 # How often beat sweeps for work a lost message left behind (results, certificates).
 SWEEP_INTERVAL_S = env_int("SWEEP_INTERVAL_S", 60, minimum=1)
 
+# Operations: /readyz gives each dependency this long; /metrics answers only these
+# addresses (REMOTE_ADDR as gunicorn sees it: behind nginx that is the proxy, so nginx must
+# keep /metrics internal) or a client sending the bearer token.
+READINESS_TIMEOUT_S = env_float("READINESS_TIMEOUT_S", 2.0, minimum=0.1, maximum=30)
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_IPS")
+METRICS_BEARER_TOKEN = env_secret("METRICS_BEARER_TOKEN", min_length=32)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
@@ -191,9 +259,26 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# One JSON object a line, times in UTC, with the request id (web, worker and beat alike:
+# config/celery.py hands Celery's logging to this). LOG_FORMAT=text for a terminal.
+LOG_FORMAT = env_choice("LOG_FORMAT", "json", ("json", "text"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "filters": {"request_id": {"()": "batches.operations.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "batches.operations.logs.UtcJsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                             "filters": ["request_id"]}},
+    "root": {"handlers": ["console"],
+             "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))},
 }
+
+# Error reporting: off unless SENTRY_DSN is set.
+SENTRY_DSN = env_str("SENTRY_DSN")
+SENTRY_ENABLED = sentry_init(
+    dsn=SENTRY_DSN, environment=env_str("SENTRY_ENVIRONMENT", "production"),
+    traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0, minimum=0.0, maximum=1.0),
+    release=env_str("SENTRY_RELEASE", "alpharelease"))

@@ -5,8 +5,12 @@ from django.urls import include, path
 from batches.api.decay import DecayApiView
 from batches.certificate_urls import api_urlpatterns as certificate_api
 from batches.certificate_urls import web_urlpatterns as certificate_web
+from batches.operations import views as operations
 
 urlpatterns = [
+    path("healthz", operations.healthz, name="healthz"),
+    path("readyz", operations.readyz, name="readyz"),
+    path("metrics", operations.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,10 +1,45 @@
 # gunicorn -c deploy/gunicorn.conf.py config.wsgi:application
-bind = "127.0.0.1:8001"
-workers = 4
+#
+# Several instances may run on one host (blue/green on two ports, or two units): each gets
+# its own control socket, named after its bind address, in the unit's RuntimeDirectory.
+# gunicorn 27's default ($XDG_RUNTIME_DIR or ~/.gunicorn/gunicorn.ctl) would be shared by
+# every instance of the same user, so `gunicornc` could reload the wrong one.
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8001")
+workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
 worker_class = "gthread"
 threads = 4
 timeout = 30
-accesslog = "-"
+# No access log of gunicorn's own: the application logs each request as a JSON line with
+# its request id (batches.operations.requests).
+accesslog = None
+
+_runtime = Path(os.environ.get("RUNTIME_DIRECTORY") or tempfile.gettempdir())
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET") or str(
+    _runtime / f"gunicorn-{re.sub(r'[^A-Za-z0-9]+', '-', bind).strip('-')}.ctl")
+control_socket_mode = 0o600
+
+# HTTP metrics from all workers, summed at /metrics (prometheus_client multiprocess mode).
+# The unit sets PROMETHEUS_MULTIPROC_DIR to a directory of its own; it is emptied at start.
+_metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+
+
+def on_starting(server):
+    if _metrics_dir:
+        shutil.rmtree(_metrics_dir, ignore_errors=True)
+        os.makedirs(_metrics_dir, mode=0o700, exist_ok=True)
+
+
+def child_exit(server, worker):
+    if _metrics_dir:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
 
 
 def post_worker_init(worker):

@@ -1,7 +1,9 @@
 /* Small progressive enhancements; every page works without them.
  * - countdowns: elements with data-countdown-to="<UTC ISO time>" tick every second
  *   (clock arithmetic only: the server renders the values, and re-renders them on its polls)
- * - idle warning: two minutes before the server's idle logout, offer to stay logged in */
+ * - idle warning: two minutes before the server's idle logout, offer to stay logged in
+ * - data-select-on-focus: a field whose whole value is selected on focus (a new API key);
+ *   here rather than an onfocus attribute, which the Content-Security-Policy refuses */
 (function () {
   "use strict";
 
@@ -74,6 +76,12 @@
   // the printed batch record shows everything, the decay table included
   window.addEventListener("beforeprint", function () {
     document.querySelectorAll("details").forEach(function (d) { d.setAttribute("open", ""); });
+  });
+
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches("[data-select-on-focus]")) {
+      event.target.select();
+    }
   });
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -44,6 +44,20 @@ def test_it_names_the_variable_when_the_database_url_is_malformed():
     ("SESSION_IDLE_TIMEOUT_S", "soon", "SESSION_IDLE_TIMEOUT_S='soon' is not a whole number"),
     ("DECAY_HALF_LIFE_OVERRIDES", "Ac-225:9.9",
      "DECAY_HALF_LIFE_OVERRIDES: 'Ac-225:9.9' must look"),
+    ("READINESS_TIMEOUT_S", "60", "READINESS_TIMEOUT_S=60 must be between 0.1 and 30"),
+    ("METRICS_ALLOWED_IPS", "127.0.0.1,intranet",
+     "METRICS_ALLOWED_IPS: 'intranet' is not an IP address or network"),
+    ("METRICS_BEARER_TOKEN", "short", "METRICS_BEARER_TOKEN is 5 characters long"),
+    ("SENTRY_DSN", "https://sentry.example.org/1",
+     "SENTRY_DSN is not a valid DSN (Missing public key)"),
+    ("SENTRY_TRACES_SAMPLE_RATE", "5", "SENTRY_TRACES_SAMPLE_RATE=5 must be between 0 and 1"),
+    ("LOG_FORMAT", "xml", "LOG_FORMAT='xml' must be one of: json, text"),
+    ("LOG_LEVEL", "LOUD", "LOG_LEVEL='LOUD' must be one of"),
+    ("EMAIL_BACKEND", "django.core.mail.backends.smtps.EmailBackend",
+     "EMAIL_BACKEND='django.core.mail.backends.smtps.EmailBackend' cannot be imported"),
+    ("EMAIL_PORT", "smtp", "EMAIL_PORT='smtp' is not a whole number"),
+    ("BEAT_LOCK_TTL_S", "2", "BEAT_LOCK_TTL_S=2 must be at least 6"),
+    ("LOGIN_RECORDS_RETENTION_DAYS", "7", "LOGIN_RECORDS_RETENTION_DAYS=7 must be at least 30"),
 ])
 def test_it_refuses_other_bad_values_with_their_names(name, value, message):
     run = start_django(SECRET_KEY="x" * 40, **{name: value})
@@ -61,3 +75,34 @@ def test_an_empty_database_url_means_the_embedded_default(tmp_path):
     run = start_django(DEBUG="true", DATABASE_URL="", ALPHARELEASE_VAR_DIR=str(tmp_path))
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "django.db.backends.sqlite3"
+
+
+def test_a_valid_sentry_dsn_starts_error_reporting_without_contacting_it(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); import sentry_sdk; "
+         "from django.conf import settings; "
+         "print(settings.SENTRY_ENABLED, sentry_sdk.get_client().is_active())"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true",
+             "ALPHARELEASE_VAR_DIR": str(tmp_path),
+             "SENTRY_DSN": "http://public@127.0.0.1:9/1"})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["True", "True"]
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"MEDIA_STORAGE": "ftp"}, "MEDIA_STORAGE='ftp' must be one of: filesystem, s3"),
+    ({"EMAIL_USE_TLS": "true", "EMAIL_USE_SSL": "true"},
+     "EMAIL_USE_TLS and EMAIL_USE_SSL are both true"),
+    ({"MEDIA_STORAGE": "s3"}, "MEDIA_S3_BUCKET='' is not a bucket name"),
+    ({"MEDIA_STORAGE": "s3", "MEDIA_S3_BUCKET": "Media_Bucket"},
+     "MEDIA_S3_BUCKET='Media_Bucket' is not a bucket name"),
+    ({"MEDIA_STORAGE": "s3", "MEDIA_S3_BUCKET": "media", "MEDIA_S3_ENDPOINT_URL": "minio:9000"},
+     "MEDIA_S3_ENDPOINT_URL='minio:9000' is not an http(s) URL"),
+    ({"MEDIA_STORAGE": "s3", "MEDIA_S3_BUCKET": "media", "MEDIA_S3_ACCESS_KEY_ID": "AKIA1"},
+     "MEDIA_S3_ACCESS_KEY_ID and MEDIA_S3_SECRET_ACCESS_KEY go together"),
+])
+def test_it_refuses_an_incomplete_object_storage_configuration(env, message):
+    run = start_django(SECRET_KEY="x" * 40, **env)
+    assert run.returncode != 0
+    assert message in run.stderr

@@ -1,13 +1,37 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
 
 from batches.api.demo_keys import demo_instrument_keys
 from batches.demo import demo_logins, seed
 
 
-class Command(BaseCommand):
-    help = "Load the demo site: users per role, three products, sources, batches in several states."
+def _foreign_users() -> list[str]:
+    """Accounts the demo did not make: a sign that this database holds real records."""
+    demo = {username for username, _, _ in demo_logins()}
+    return sorted(set(get_user_model().objects.values_list("username", flat=True)) - demo)
 
-    def handle(self, *args, **options):
+
+class Command(BaseCommand):
+    help = ("Load the demo site: users per role, three products, sources, batches in several "
+            "states. Refuses a database with accounts of its own, and runs with DEBUG off only "
+            "with --not-production (demo users have published passwords).")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--not-production", action="store_true",
+                            help="seed although DEBUG is off (a staging or training site)")
+
+    def handle(self, *args, not_production: bool = False, **options):
+        if not settings.DEBUG and not not_production:
+            raise CommandError(
+                "DEBUG is off: this looks like a production site, and the demo's users have "
+                "published passwords. Pass --not-production for a training or staging site.")
+        foreign = _foreign_users()
+        if foreign:
+            raise CommandError(
+                f"This database holds accounts the demo did not make ({', '.join(foreign[:5])}"
+                f"{', ...' if len(foreign) > 5 else ''}): demo data must not mix with real "
+                "records. Use an empty database.")
         outcome = seed()
         if outcome["created"]:
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))

@@ -1,0 +1,50 @@
+"""The files in deploy/ agree with the code: the lock with pyproject.toml, gunicorn's control
+socket per instance, nginx's TLS rules."""
+
+import re
+import runpy
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[\[=<>!~ ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_the_lock_pins_every_runtime_dependency_at_the_version_of_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    lock = (ROOT / "deploy/requirements.lock").read_text()
+    locked = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", lock, flags=re.MULTILINE))
+    locked = {name.lower().replace("_", "-"): version for name, version in locked.items()}
+    for requirement in project["dependencies"]:
+        name, version = _name(requirement), requirement.split("==")[1]
+        assert locked.get(name) == version, f"{name}: pyproject {version}, lock {locked.get(name)}"
+    blocks = re.split(r"\n(?=[A-Za-z0-9_.-]+==)", lock.split("\n", 5)[-1])
+    assert all("--hash=sha256:" in block for block in blocks if "==" in block)
+    dev = {_name(r) for r in project["optional-dependencies"]["dev"]}
+    assert not dev & set(locked), "the production lock holds no test tools"
+
+
+def test_two_gunicorn_instances_on_one_host_get_different_control_sockets(monkeypatch,
+                                                                          tmp_path):
+    monkeypatch.setenv("RUNTIME_DIRECTORY", str(tmp_path))
+    sockets = set()
+    for bind in ("127.0.0.1:8001", "127.0.0.1:8002"):
+        monkeypatch.setenv("GUNICORN_BIND", bind)
+        config = runpy.run_path(str(ROOT / "deploy/gunicorn.conf.py"))
+        assert config["bind"] == bind
+        sockets.add(config["control_socket"])
+    assert len(sockets) == 2 and all(s.startswith(str(tmp_path)) for s in sockets)
+
+
+def test_nginx_redirects_http_sends_hsts_and_passes_the_request_id():
+    conf = (ROOT / "deploy/nginx.conf").read_text()
+    proxy = (ROOT / "deploy/nginx-proxy.conf").read_text()
+    assert "listen 80;" in conf and "return 301 https://$host$request_uri;" in conf
+    assert 'Strict-Transport-Security "max-age=31536000; includeSubDomains; preload" always' \
+        in conf
+    assert "proxy_set_header X-Request-ID $request_id;" in proxy
+    assert "proxy_set_header X-Forwarded-Proto https;" in proxy
+    assert re.search(r"location ~ \^/\(readyz\|metrics\)\$ \{[^}]*deny all;", conf)
