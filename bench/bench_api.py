@@ -25,8 +25,10 @@ its own (bench/plaindrf/, installed only because the bench sets ALPHARELEASE_BEN
 None of the record path's guarantees: no lot or criterion lookup, unit conversion, idempotency,
 audit event or evaluation queued. Its requests are not abandoned (it has no Idempotency-Key to
 retry with). `api_single_share_of_plain_drf` is the median over rounds of single results per s
-over plain creates per s in the same round: alternating phases cancel most of this machine's
-drift in speed, which swings about 20 % between runs; the rates printed are medians over rounds.
+over plain creates per s in the same round: alternating phases cancel most of the drift in this
+machine's speed, which swings by 20 % between runs and by 3x when others load its two cores
+(five runs in one hour: single 25-76/s, share of plain DRF 0.25-0.29); the rates printed are
+medians over rounds.
 
 Last, for 10 s, the same clients post without credentials: the 401 the authentication answers
 before any query is the cheapest request this stack serves, so `api_floor_requests_per_s` is a
