@@ -44,9 +44,12 @@ def test_with_the_switch_it_stores_a_row_for_a_token_and_refuses_a_missing_one(t
                              "recorded_by": "bench-instrument"}]
 
 
-def test_with_the_switch_the_site_checks_clean_and_plans_only_its_own_migration(tmp_path):
+def test_with_the_switch_the_site_checks_clean_and_its_migration_matches_its_model(tmp_path):
     check = run_with_the_switch(tmp_path, ["manage.py", "check"])
     assert check.returncode == 0, check.stderr
+    drift = run_with_the_switch(
+        tmp_path, ["manage.py", "makemigrations", "bench_plaindrf", "--check", "--dry-run"])
+    assert drift.returncode == 0, drift.stdout + drift.stderr
     plan = run_with_the_switch(tmp_path, ["manage.py", "migrate", "bench_plaindrf", "--plan"])
     assert plan.returncode == 0, plan.stderr
     assert "bench_plaindrf.0001_initial" in plan.stdout
