@@ -61,8 +61,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from batches.records import registration
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/alpharelease_bench"
@@ -105,6 +103,7 @@ def seed(now: datetime) -> dict:
 
     from batches.demo import seed as demo_seed
     from batches.models import Elution, Generator
+    from batches.records import registration
     from config.celery import app
     from qc.api_keys import api_key_create
     from qc.models import Instrument, InstrumentKind, Product
