@@ -17,14 +17,29 @@ About 5 % of requests are sent, abandoned after a few milliseconds without readi
 carries a unique measured_at; after the run the database must hold each acknowledged result
 exactly once and nothing else: `api_lost_or_duplicated` counts the differences.
 
+Plain DRF: in the same run, alternating with the single-result phase (single, plain, single,
+plain, ... for --rounds rounds of --duration seconds each), the same clients post a
+result-shaped body (lot, test code, value, unit, measured_at) to a textbook DRF CreateAPIView
+served by the same gunicorn: TokenAuthentication, a ModelSerializer, one INSERT into a table of
+its own (bench/plaindrf/, installed only because the bench sets ALPHARELEASE_BENCH_PLAIN_DRF).
+None of the record path's guarantees: no lot or criterion lookup, unit conversion, idempotency,
+audit event or evaluation queued. Its requests are not abandoned (it has no Idempotency-Key to
+retry with). `api_single_share_of_plain_drf` is the median over rounds of single results per s
+over plain creates per s in the same round: alternating phases cancel most of the drift in this
+machine's speed, which swings by 20 % between runs and by 3x when others load its two cores
+(five runs in one hour: single 25-76/s, share of plain DRF 0.25-0.29); the rates printed are
+medians over rounds.
+
 Last, for 10 s, the same clients post without credentials: the 401 the authentication answers
 before any query is the cheapest request this stack serves, so `api_floor_requests_per_s` is a
 baseline taken on the same machine in the same run, and `api_single_share_of_floor` compares
 figures between machines and days (this machine's speed varies several-fold between days).
 
 Prints: api_single_results_per_s, api_single_p50_ms, api_single_p99_ms,
+api_plain_drf_requests_per_s, api_plain_drf_p50_ms, api_single_share_of_plain_drf,
 api_bulk_results_per_s, api_bulk_p50_ms, api_floor_requests_per_s, api_single_share_of_floor,
-api_lost_or_duplicated.
+api_lost_or_duplicated (the plain DRF rows are checked the same way:
+api_plain_drf_lost_or_duplicated).
 """
 
 import argparse
@@ -46,14 +61,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from batches.records import registration
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/alpharelease_bench"
 BATCHES = 64
 TIMEOUT_SHARE = 0.05
 FLOOR_S = 10.0
+PLAIN_URL = "/bench/plain-drf/results/"
 TESTS = [("ph", "pH", 5.6, 8.9), ("rcp", "%", 95.5, 99.9), ("endotoxin", "EU/mL", 0.1, 4.0)]
 
 
@@ -71,7 +85,7 @@ def prepare_environment() -> dict:
         "DATABASE_URL": url, "SECRET_KEY": "bench-only-secret-key", "DEBUG": "false",
         "ALPHARELEASE_VAR_DIR": var, "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "ERROR",
         "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/15"),
-        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings", "ALPHARELEASE_BENCH_PLAIN_DRF": "1",
     }
     os.environ.update(env)
     return env
@@ -84,8 +98,12 @@ def seed(now: datetime) -> dict:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
     from batches.demo import seed as demo_seed
     from batches.models import Elution, Generator
+    from batches.records import registration
     from config.celery import app
     from qc.api_keys import api_key_create
     from qc.models import Instrument, InstrumentKind, Product
@@ -110,18 +128,22 @@ def seed(now: datetime) -> dict:
                                            calibration_due=(now + timedelta(days=30)).date())
     _, key = api_key_create(actor=users["admin"], instrument=instrument,
                             test_codes=[code for code, *_ in TESTS])
-    return {"key": key, "lots": lots}
+    plain_user = get_user_model().objects.create_user("bench-plain-drf", password=None)
+    return {"key": key, "lots": lots, "token": Token.objects.create(user=plain_user).key}
 
 
 class Load:
     """One client thread's requests, answers and what it was told was stored."""
 
-    def __init__(self, port: int, key: str, lots: list[str], base: datetime, thread: int):
-        self.port, self.key, self.lots, self.base, self.thread = port, key, lots, base, thread
+    def __init__(self, port: int, key: str, token: str, lots: list[str], base: datetime,
+                 thread: int):
+        self.port, self.key, self.token, self.lots = port, key, token, lots
+        self.base, self.thread = base, thread
         self.random = random.Random(thread)
         self.counter = 0
         self.latencies: list[float] = []
         self.acknowledged: list[str] = []
+        self.plain_acknowledged: list[str] = []
         self.timeouts = 0
         self.errors: Counter = Counter()
         self.conn: http.client.HTTPConnection | None = None
@@ -151,11 +173,13 @@ class Load:
             conn.close()
         self.timeouts += 1
 
-    def post(self, path: str, payload: dict) -> tuple[int, float, dict]:
+    def post(self, path: str, payload: dict, headers: dict | None = None
+             ) -> tuple[int, float, dict]:
         body = json.dumps(payload).encode()
-        headers = self._headers(str(uuid.uuid4()))
-        if self.random.random() < TIMEOUT_SHARE:
-            self._abandon(path, body, headers)
+        if headers is None:
+            headers = self._headers(str(uuid.uuid4()))
+            if self.random.random() < TIMEOUT_SHARE:
+                self._abandon(path, body, headers)
         for attempt in range(20):
             start = time.perf_counter()
             try:
@@ -208,6 +232,15 @@ class Load:
             self.latencies.append(elapsed)
             self.acknowledged.append(marker)
 
+    def run_plain(self, until: float) -> None:
+        """The same result body to the plain DRF create, with its token; never abandoned."""
+        headers = {"Authorization": f"Token {self.token}", "Content-Type": "application/json"}
+        while time.perf_counter() < until:
+            payload, marker = self.item()
+            _, elapsed, _ = self.post(PLAIN_URL, payload, headers)
+            self.latencies.append(elapsed)
+            self.plain_acknowledged.append(marker)
+
     def run_bulk(self, until: float, size: int) -> None:
         while time.perf_counter() < until:
             items = [self.item() for _ in range(size)]
@@ -244,11 +277,13 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def count_in_database(markers: set[str]) -> tuple[int, int, int]:
+def count_in_database(markers: set[str], plain: bool = False) -> tuple[int, int, int]:
     from batches.models import Result
+    from bench.plaindrf.models import PlainResult
 
-    stored = Counter(at.isoformat() for at in Result.objects.filter(
-        channel="api", instrument__serial="BENCH-0001").values_list("measured_at", flat=True))
+    rows = PlainResult.objects.all() if plain else Result.objects.filter(
+        channel="api", instrument__serial="BENCH-0001")
+    stored = Counter(at.isoformat() for at in rows.values_list("measured_at", flat=True))
     wanted = {datetime.fromisoformat(m).astimezone(UTC).isoformat() for m in markers}
     lost = len(wanted - stored.keys())
     duplicated = sum(n - 1 for n in stored.values() if n > 1)
@@ -287,9 +322,21 @@ def wait_until_up(port: int, key: str, server: subprocess.Popen) -> None:
     raise SystemExit("gunicorn did not answer within 60 s")
 
 
+def phase(loads: list[Load], duration: float, run: Callable[[Load, float], None]
+          ) -> tuple[int, float, list[float]]:
+    """Requests answered, seconds taken and their latencies, for one timed phase."""
+    for load in loads:
+        load.latencies.clear()
+    seconds = drive(loads, duration, run)
+    latencies = [lat for load in loads for lat in load.latencies]
+    return len(latencies), seconds, latencies
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per phase")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="single-result and plain DRF phases, alternating, of each")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--bulk-size", type=int, default=500)
     # The work is CPU-bound (Django, DRF and psycopg per request, PostgreSQL beside them): two
@@ -304,6 +351,7 @@ def main() -> None:
 
     env = prepare_environment()
     now = datetime.now(UTC)
+    load_before = os.getloadavg()
     print(f"seeding {BATCHES} batches on {env['DATABASE_URL']} ...", flush=True)
     data = seed(now)
     with socket.socket() as s:
@@ -311,29 +359,33 @@ def main() -> None:
         port = s.getsockname()[1]
     server = start_server(env, port, args.workers, args.threads)
     worker = start_worker(env) if args.with_worker else None
+    rounds: list[tuple[float, float]] = []
+    single_latencies: list[float] = []
+    plain_latencies: list[float] = []
     try:
         wait_until_up(port, data["key"], server)
         base = datetime.now(UTC) - timedelta(seconds=1)
-        loads = [Load(port, data["key"], data["lots"], base, i) for i in range(args.clients)]
-        drive(loads, 2.0, Load.run_single)  # warm up every worker process
+        loads = [Load(port, data["key"], data["token"], data["lots"], base, i)
+                 for i in range(args.clients)]
+        drive(loads, 2.0, Load.run_single)  # warm up every worker process, on both paths
+        drive(loads, 2.0, Load.run_plain)
         warm = sum(len(load.acknowledged) for load in loads)
-        for load in loads:
-            load.latencies.clear()
 
-        print(f"single results: {args.clients} clients for {args.duration:.0f} s ...",
-              flush=True)
-        single_s = drive(loads, args.duration, Load.run_single)
-        singles = sum(len(load.latencies) for load in loads)
-        single_latencies = [lat for load in loads for lat in load.latencies]
-        for load in loads:
-            load.latencies.clear()
+        for number in range(1, args.rounds + 1):
+            print(f"round {number}/{args.rounds}: single results, then plain DRF creates, "
+                  f"{args.clients} clients for {args.duration:.0f} s each ...", flush=True)
+            singles, single_s, latencies = phase(loads, args.duration, Load.run_single)
+            single_latencies += latencies
+            plains, plain_s, latencies = phase(loads, args.duration, Load.run_plain)
+            plain_latencies += latencies
+            rounds.append((singles / single_s, plains / plain_s))
+            print(f"  single {rounds[-1][0]:.0f}/s, plain DRF {rounds[-1][1]:.0f}/s, "
+                  f"share {rounds[-1][0] / rounds[-1][1]:.3f}", flush=True)
 
         print(f"bulk: {args.clients} clients, {args.bulk_size} results a request, "
               f"{args.duration:.0f} s ...", flush=True)
-        bulk_s = drive(loads, args.duration,
-                       lambda load, until: load.run_bulk(until, args.bulk_size))
-        bulk_requests = sum(len(load.latencies) for load in loads)
-        bulk_latencies = [lat for load in loads for lat in load.latencies]
+        bulk_requests, bulk_s, bulk_latencies = phase(
+            loads, args.duration, lambda load, until: load.run_bulk(until, args.bulk_size))
 
         print(f"floor: {args.clients} clients, requests refused 401 before any query, "
               f"{FLOOR_S:.0f} s ...", flush=True)
@@ -353,26 +405,41 @@ def main() -> None:
     markers = {m for load in loads for m in load.acknowledged}
     sent = sum(len(load.acknowledged) for load in loads)
     lost, duplicated, unexpected = count_in_database(markers)
+    plain_markers = {m for load in loads for m in load.plain_acknowledged}
+    plain_sent = sum(len(load.plain_acknowledged) for load in loads)
+    plain_wrong = sum(count_in_database(plain_markers, plain=True)) + plain_sent - len(
+        plain_markers)
     timeouts = sum(load.timeouts for load in loads)
     errors = sum((load.errors for load in loads), Counter())
     print(f"(warm-up {warm} results; {timeouts} requests abandoned after a simulated timeout "
           f"and retried with the same key; transient errors retried: {dict(errors) or 'none'}; "
           f"acknowledged {sent} results, {len(markers)} distinct; in the database: {lost} "
-          f"missing, {duplicated} duplicates, {unexpected} never acknowledged; gunicorn "
-          f"{args.workers} workers x {args.threads} threads; evaluation "
+          f"missing, {duplicated} duplicates, {unexpected} never acknowledged; plain DRF: "
+          f"{plain_sent} acknowledged, {plain_wrong} rows missing, duplicated or unexpected; "
+          f"gunicorn {args.workers} workers x {args.threads} threads; evaluation "
           f"{'by a concurrent Celery worker' if worker else 'queued to Redis, not consumed'}; "
-          f"{queued} evaluation messages purged afterwards)")
+          f"{queued} evaluation messages purged afterwards; load average (1 min) "
+          f"{load_before[0]:.2f} before seeding, {os.getloadavg()[0]:.2f} after the run)")
+    single_rate = statistics.median(single for single, _ in rounds)
     floor = sum(load.floor_requests for load in loads) / floor_s
-    print(f"api_single_results_per_s {singles / single_s:.0f}")
+    print("rounds (single/s, plain DRF/s): "
+          + ", ".join(f"{single:.0f}/{plain:.0f}" for single, plain in rounds))
+    print(f"api_single_results_per_s {single_rate:.0f}")
     print(f"api_single_p50_ms {1000 * statistics.median(single_latencies):.1f}")
     print(f"api_single_p99_ms {1000 * percentile(single_latencies, 0.99):.1f}")
+    print(f"api_plain_drf_requests_per_s {statistics.median(p for _, p in rounds):.0f}")
+    print(f"api_plain_drf_p50_ms {1000 * statistics.median(plain_latencies):.1f}")
+    # Each round's single phase against the plain phase right after it: a pair close in time.
+    print(f"api_single_share_of_plain_drf "
+          f"{statistics.median(single / plain for single, plain in rounds):.3f}")
     print(f"api_bulk_results_per_s {bulk_requests * args.bulk_size / bulk_s:.0f}")
     print(f"api_bulk_p50_ms {1000 * statistics.median(bulk_latencies):.1f}")
     # The same clients against the same server in the same run: how far each recorded result is
     # from the cheapest request this stack can answer, whatever the machine does today.
     print(f"api_floor_requests_per_s {floor:.0f}")
-    print(f"api_single_share_of_floor {singles / single_s / floor:.3f}")
+    print(f"api_single_share_of_floor {single_rate / floor:.3f}")
     print(f"api_lost_or_duplicated {lost + duplicated + unexpected + (sent - len(markers))}")
+    print(f"api_plain_drf_lost_or_duplicated {plain_wrong}")
 
 
 if __name__ == "__main__":

@@ -55,6 +55,11 @@ INSTALLED_APPS = [
     "qc",
     "batches",
 ]
+# bench-api's plain DRF create (bench/plaindrf/), the baseline the record path is measured
+# against. Off in every deployment; only the bench turns it on for its own gunicorn.
+BENCH_PLAIN_DRF = env_bool("ALPHARELEASE_BENCH_PLAIN_DRF", False)
+if BENCH_PLAIN_DRF:
+    INSTALLED_APPS += ["rest_framework.authtoken", "bench.plaindrf"]
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",

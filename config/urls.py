@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -22,3 +23,7 @@ urlpatterns = [
 ]
 
 handler404 = "batches.api.problems.not_found"
+
+if settings.BENCH_PLAIN_DRF:
+    # Before the web pages' patterns, so no catch-all of theirs can shadow it.
+    urlpatterns.insert(0, path("bench/plain-drf/", include("bench.plaindrf.urls")))
