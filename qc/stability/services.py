@@ -94,6 +94,11 @@ def _criteria_rows(specification: Specification, criteria: Sequence[str | tuple[
                           f"{', '.join(sorted(by_code))}.")
         elif code in seen:
             errors.append(f"Test {code} is named twice.")
+        elif by_code[code].quantity != "plain" or by_code[code].judged_at != "measured":
+            errors.append(f"Test {code} is judged by decay physics "
+                          f"({by_code[code].get_quantity_display().lower()}, "
+                          f"{by_code[code].get_judged_at_display().lower()}), not by stability; "
+                          "a protocol tests criteria judged as measured.")
         else:
             seen.add(code)
             rows.append((by_code[code], note))

@@ -1,0 +1,203 @@
+"""Recording stability results: one pull of a lot's study sample at a protocol time point,
+tested for one criterion. Append-only and audited in the same transaction; judged with the
+same pure evaluation as every result (validity waits from the decay chain); a failure raises
+a stability alert and, on a released lot, the post-release OOS path."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from qc.audit import audit_record
+from qc.errors import RuleViolation
+from qc.models import Instrument
+from qc.physics.radiolysis import product_dose_gy
+from qc.roles import Role, has_role
+from qc.stability.models import ProtocolStatus, StabilityProtocol, StabilityTimePoint
+
+from ..models import Batch, BatchStatus, Channel
+from . import adapters
+from .models import StabilityAlert, StabilityResult
+from .pulls import PullRefused, classify_pull
+
+RELEASED = (BatchStatus.CONDITIONALLY_RELEASED, BatchStatus.RELEASED)
+
+
+def _hours(delta: timedelta) -> str:
+    return f"{delta.total_seconds() / 3600:g} h"
+
+
+def _time_point(protocol: StabilityProtocol, after_eos: timedelta) -> StabilityTimePoint:
+    points = list(protocol.time_points.order_by("position"))
+    for point in points:
+        if point.after_eos == after_eos:
+            return point
+    raise ValidationError({"time_point": [
+        f"Protocol v{protocol.version} of {protocol.product.code} has no time point at "
+        f"{_hours(after_eos)}; its time points are "
+        f"{', '.join(_hours(p.after_eos) for p in points)} after EOS."]})
+
+
+def _criterion(protocol: StabilityProtocol, test_code: str):
+    tested = {sc.criterion.test_code: sc.criterion
+              for sc in protocol.criteria.select_related("criterion")}
+    if test_code not in tested:
+        raise ValidationError({"test_code": [
+            f"Protocol v{protocol.version} of {protocol.product.code} does not test "
+            f"{test_code}; it tests {', '.join(tested)}."]})
+    return tested[test_code]
+
+
+def _check_study(batch: Batch, protocol: StabilityProtocol) -> None:
+    if protocol.status != ProtocolStatus.APPROVED:
+        raise RuleViolation(f"Stability protocol v{protocol.version} is {protocol.status}; "
+                            "results are recorded only against an approved protocol.",
+                            code="invalid_state")
+    if batch.specification_id != protocol.specification_id:
+        raise RuleViolation(
+            f"Lot {batch.lot_number} was made under {batch.product.code} "
+            f"v{batch.specification.version}; protocol v{protocol.version} studies "
+            f"{protocol.product.code} v{protocol.specification.version}.",
+            code="wrong_protocol")
+
+
+def _check_recorder(actor, channel: str) -> None:
+    if channel == Channel.WEB and not has_role(actor, Role.ANALYST):
+        raise RuleViolation("Only a QC analyst records stability results.", code="forbidden")
+
+
+def _check_time(batch: Batch, measured_at: datetime) -> None:
+    if timezone.is_naive(measured_at):
+        raise ValidationError({"measured_at": ["Give the time with its time zone (UTC)."]})
+    if measured_at < batch.eos:
+        raise ValidationError({"measured_at": [
+            f"Measured before the end of synthesis ({batch.eos.isoformat()}); check the "
+            "instrument clock."]})
+    if measured_at > timezone.now() + timedelta(seconds=settings.MEASURED_AT_CLOCK_SKEW_S):
+        raise ValidationError({"measured_at": ["This time is in the future; check the "
+                                               "instrument clock."]})
+
+
+def batch_eos_concentration_bq_per_ml(batch: Batch, engine) -> float:
+    """The product's activity concentration at EOS (the label states it at calibration)."""
+    back = -(batch.calibration_time - batch.eos).total_seconds()
+    return batch.activity_bq * engine.decay_factor(batch.product.nuclide, back) / batch.volume_ml
+
+
+def _judge(batch: Batch, criterion, *, value: float | None, value_text: str,
+           measured_at: datetime, method_times: dict[str, datetime], engine):
+    outcome = adapters.evaluate(
+        adapters.rule_for(criterion),
+        adapters.Measurement(value=value, text=value_text, measured_at=measured_at,
+                             method_times=method_times),
+        adapters.BatchTimes(product_nuclide=batch.product.nuclide, eos=batch.eos,
+                            calibration_time=batch.calibration_time, expiry=batch.expiry,
+                            activity_at_calibration_bq=batch.activity_bq,
+                            volume_ml=batch.volume_ml),
+        engine)
+    if outcome.verdict == adapters.Verdict.INVALID:
+        raise RuleViolation(outcome.message, code="measured_too_early")
+    return outcome
+
+
+def _flag_post_release(locked: Batch, result: StabilityResult, message: str) -> None:
+    """A retained sample of a released lot failed: the lot is flagged for recall, as when
+    any result fails after release (batches' post-release OOS path)."""
+    before = locked.status
+    locked.status = BatchStatus.POST_RELEASE_OOS
+    locked.save(update_fields=["status"])
+    audit_record(actor=None, action="batch.post_release_oos", obj=locked,
+                 before={"status": before},
+                 after={"status": BatchStatus.POST_RELEASE_OOS,
+                        "stability_result_id": result.pk,
+                        "test_code": result.criterion.test_code},
+                 reason=message, batch_lot=locked.lot_number)
+
+
+def _snapshot(result: StabilityResult) -> dict[str, Any]:
+    return {"protocol": result.protocol.version, "time_point_s":
+            result.time_point.after_eos.total_seconds(),
+            "test_code": result.criterion.test_code, "value": result.value,
+            "entered": result.entered_value, "text": result.value_text,
+            "measured_at": result.measured_at, "after_eos_s": result.after_eos_s,
+            "deviation_s": result.deviation_s, "verdict": result.verdict,
+            "dose_gy": result.dose_gy, "channel": result.channel,
+            "instrument": result.instrument.serial if result.instrument else None}
+
+
+def stability_result_record(
+    *, actor, batch: Batch, protocol: StabilityProtocol, time_point_after_eos: timedelta,
+    test_code: str, measured_at: datetime, value: float | None = None, unit: str = "",
+    value_text: str = "", method_times: dict[str, datetime] | None = None,
+    instrument: Instrument | None = None, channel: str = Channel.WEB,
+    supersedes: StabilityResult | None = None, reason: str = "", actor_name: str = "",
+) -> StabilityResult:
+    """Record one stability result. Refused: a time point or test the protocol lacks, a pull
+    more than DEVIATION_FACTOR x its tolerance away, a count before its validity wait."""
+    method_times = method_times or {}
+    _check_recorder(actor, channel)
+    _check_study(batch, protocol)
+    point = _time_point(protocol, time_point_after_eos)
+    criterion = _criterion(protocol, test_code)
+    _check_time(batch, measured_at)
+    errors: dict[str, list[str]] = {}
+    canonical = adapters.validate_value(errors, criterion, value, unit, value_text)
+    if supersedes is not None:
+        if (supersedes.batch_id, supersedes.time_point_id, supersedes.criterion_id) != (
+                batch.pk, point.pk, criterion.pk):
+            errors["supersedes"] = ["A correction supersedes a result of the same lot, time "
+                                    "point and test."]
+        if not reason.strip():
+            errors["reason"] = ["Say why the result is corrected."]
+    if errors:
+        raise ValidationError(errors)
+    adapters.check_instrument(instrument, measured_at)
+    after_eos_s = (measured_at - batch.eos).total_seconds()
+    try:
+        pull = classify_pull(nominal_s=point.after_eos.total_seconds(),
+                             tolerance_s=point.tolerance.total_seconds(), actual_s=after_eos_s)
+    except PullRefused as exc:
+        raise ValidationError({"measured_at": [str(exc)]}) from None
+    engine = adapters.site_engine()
+    outcome = _judge(batch, criterion, value=canonical, value_text=value_text,
+                     measured_at=measured_at, method_times=method_times, engine=engine)
+    dose = float(product_dose_gy(engine, batch.product.nuclide,
+                                 batch_eos_concentration_bq_per_ml(batch, engine),
+                                 [after_eos_s])["total"][0])
+    with transaction.atomic():
+        locked = Batch.objects.select_for_update().get(pk=batch.pk)
+        if supersedes is not None and StabilityResult.objects.filter(
+                supersedes=supersedes).exists():
+            raise RuleViolation("That result has already been superseded; correct the latest "
+                                "result instead.", code="already_superseded")
+        result = StabilityResult.objects.create(
+            batch=locked, protocol=protocol, time_point=point, criterion=criterion,
+            value=canonical, entered_value="" if criterion.is_text else f"{value} {unit}".strip(),
+            unit="" if criterion.is_text else criterion.unit, value_text=value_text.strip(),
+            measured_at=measured_at, after_eos_s=after_eos_s, deviation_s=pull.deviation_s,
+            verdict=outcome.verdict.value, dose_gy=dose, instrument=instrument,
+            recorded_by=actor, channel=channel, supersedes=supersedes, reason=reason.strip())
+        audit_record(actor=actor, actor_name=actor_name,
+                     action="stability.supersede" if supersedes else "stability.record",
+                     obj=result, before={"stability_result_id": supersedes.pk}
+                     if supersedes else None, after=_snapshot(result),
+                     reason=reason or outcome.message, batch_lot=locked.lot_number)
+        if pull.deviation_s is not None:
+            audit_record(actor=actor, actor_name=actor_name, action="stability.pull_deviation",
+                         obj=result, after={"nominal_s": point.after_eos.total_seconds(),
+                                            "tolerance_s": point.tolerance.total_seconds(),
+                                            "difference_s": pull.deviation_s},
+                         reason="pulled outside its tolerance", batch_lot=locked.lot_number)
+        if outcome.verdict == adapters.Verdict.FAIL:
+            message = (f"Stability {criterion.name} of lot {locked.lot_number} at "
+                       f"T+{_hours(point.after_eos)} failed: {outcome.message}")
+            alert = StabilityAlert.objects.create(result=result, batch=locked, message=message)
+            audit_record(actor=None, action="stability.alert", obj=alert,
+                         after={"stability_result_id": result.pk, "message": message},
+                         batch_lot=locked.lot_number)
+            if locked.status in RELEASED:
+                _flag_post_release(locked, result, message)
+    return result
