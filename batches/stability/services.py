@@ -201,3 +201,34 @@ def stability_result_record(
             if locked.status in RELEASED:
                 _flag_post_release(locked, result, message)
     return result
+
+
+def product_shelf_life_approve(*, actor, password: str, product, shelf_life: timedelta,
+                               comment: str = ""):
+    """QA or a QP approves the product's shelf life by e-signature; refused when it exceeds
+    what the product's stability data support (selectors.shelf_life_check)."""
+    from qc.models import Product
+    from qc.signatures import check_signer, signature_apply
+
+    from .selectors import shelf_life_check
+
+    if not (has_role(actor, Role.QP) or has_role(actor, Role.REVIEWER)):
+        raise RuleViolation("Only QA or a Qualified Person approves a shelf life.",
+                            code="forbidden")
+    if shelf_life <= timedelta(0):
+        raise ValidationError({"shelf_life": ["A shelf life is a duration after EOS > 0."]})
+    shelf_life_check(product=product, shelf_life=shelf_life)
+    check_signer(user=actor, password=password, meaning="approved", object_type="qc.product",
+                 object_id=product.pk)
+    with transaction.atomic():
+        locked = Product.objects.select_for_update().get(pk=product.pk)
+        before = locked.shelf_life
+        record = {"product": locked.code, "shelf_life_s": shelf_life.total_seconds()}
+        signature = signature_apply(user=actor, meaning="approved", object_type="qc.product",
+                                    object_id=locked.pk, record=record, comment=comment)
+        locked.shelf_life = shelf_life
+        locked.save(update_fields=["shelf_life"])
+        audit_record(actor=actor, action="product.shelf_life_approve", obj=locked,
+                     before={"shelf_life_s": before.total_seconds()},
+                     after={**record, "signature_id": signature.pk}, reason=comment)
+    return locked
