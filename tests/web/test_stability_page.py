@@ -1,0 +1,90 @@
+"""The product stability page and the stability result form."""
+
+from django.utils import timezone
+
+from batches.stability.models import StabilityResult
+from tests.batches.stability_helpers import MIN, H, approved_protocol, record_study
+from tests.batches.test_stability_estimate import TRENDS
+from tests.factories import make_ac225_batch
+
+
+def local_input(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+
+
+def study(products, reviewer, qp, operator, now):
+    product = products["ac225-psma-it"]
+    protocol = approved_protocol(product, reviewer=reviewer, qp=qp)
+    lots = [make_ac225_batch(product=product, operator=operator, eos=now - (10 + i) * H)
+            for i in range(3)]
+    return product, protocol, lots
+
+
+def test_the_page_charts_each_criterion_with_its_model_and_the_supported_shelf_life(
+        client_for, analyst, products, reviewer, qp, operator, now):
+    product, protocol, lots = study(products, reviewer, qp, operator, now)
+    record_study(analyst, protocol, lots, TRENDS)
+
+    page = client_for(reviewer).get("/products/ac225-psma-it/stability/")
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert html.count('data-testid="stability-criterion"') == 4
+    assert html.count('<svg class="chart stability"') == 3  # appearance is a text result
+    assert "separate" in html and "pooled" in html
+    assert "radiolysis dose" in html and "one-sided 95 % bound" in html
+    assert "Supported by stability data</dt><dd>6 h" in html
+
+
+def test_without_a_protocol_the_page_says_so(client_for, reviewer, products):
+    page = client_for(reviewer).get("/products/bi213-dotatoc/stability/")
+
+    assert "No approved stability protocol for this product." in page.content.decode()
+
+
+def test_an_analyst_records_a_pull_through_the_form(client_for, analyst, products, reviewer,
+                                                     qp, operator, now):
+    product, protocol, lots = study(products, reviewer, qp, operator, now)
+    measured = lots[0].eos + 4 * H
+
+    response = client_for(analyst).post("/products/ac225-psma-it/stability/results/new/", {
+        "lot": lots[0].lot_number, "time_point": str(4 * 3600.0), "test_code": "rcp",
+        "value": "96.5", "unit": "%", "measured_at": local_input(measured),
+        "developed_at": local_input(measured - 40 * MIN)})
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    result = StabilityResult.objects.get()
+    assert (result.batch, result.value, result.verdict) == (lots[0], 96.5, "pass")
+
+
+def test_a_pull_far_outside_its_tolerance_is_refused_on_the_form(
+        client_for, analyst, products, reviewer, qp, operator, now):
+    product, protocol, lots = study(products, reviewer, qp, operator, now)
+    measured = lots[0].eos + 5 * H
+
+    response = client_for(analyst).post("/products/ac225-psma-it/stability/results/new/", {
+        "lot": lots[0].lot_number, "time_point": str(4 * 3600.0), "test_code": "rcp",
+        "value": "96.5", "unit": "%", "measured_at": local_input(measured),
+        "developed_at": local_input(measured - 40 * MIN)})
+
+    assert response.status_code == 200
+    assert "late for the T+4 h time point" in response.content.decode()
+    assert not StabilityResult.objects.exists()
+
+
+def test_the_form_is_an_analyst_s(client_for, reviewer, products, qp, operator, now):
+    study(products, reviewer, qp, operator, now)
+
+    response = client_for(reviewer).get("/products/ac225-psma-it/stability/results/new/")
+
+    assert response.status_code == 403
+
+
+def test_anonymous_visitors_go_to_the_login_page(client, products):
+    response = client.get("/products/ac225-psma-it/stability/")
+
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_an_outsider_is_refused(client_for, outsider, products):
+    assert client_for(outsider).get("/products/ac225-psma-it/stability/").status_code == 403
