@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from batches.api.demo_keys import demo_instrument_keys
 from batches.demo import demo_logins, seed
+from batches.stability.demo import seed_stability
 
 
 class Command(BaseCommand):
@@ -9,6 +10,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         outcome = seed()
+        if seed_stability(outcome["users"]):
+            self.stdout.write("Demo stability studies loaded.")
         if outcome["created"]:
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         else:
