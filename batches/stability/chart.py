@@ -83,9 +83,10 @@ def render_study(study, *, unit: str) -> SafeString:
                  f"{escape(study.criterion.name)}{f' ({escape(unit)})' if unit else ''}</text>")
     parts.append(f'<rect class="frame" x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}"/>')
     for limit in limits:
+        # labelled inside the frame, so the lots' legend on the right stays clear
         parts.append(f'<line class="limit" x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y(limit):.1f}" '
-                     f'y2="{y(limit):.1f}"/><text class="limit-label" x="{LEFT + plot_w + 4}" '
-                     f'y="{y(limit) + 4:.1f}">limit {limit:g}</text>')
+                     f'y2="{y(limit):.1f}"/><text class="limit-label" x="{LEFT + 4}" '
+                     f'y="{y(limit) - 4:.1f}">limit {limit:g}</text>')
     lots = list(series)
     if estimate:
         times = estimate.curve_times_h

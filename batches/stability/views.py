@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from qc.errors import RuleViolation
 from qc.models import Instrument, Product
 from qc.roles import Role
+from qc.units import format_activity
 
 from ..forms import LabForm, LocalDateTimeField
 from ..models import Batch
@@ -26,6 +27,10 @@ def _hours(seconds: float | None) -> str:
     return "—" if seconds is None else f"{seconds / 3600:.3g} h"
 
 
+def _p(value: float | None) -> str:
+    return "" if value is None else f"{value:.2g}"
+
+
 @require_GET
 @staff_required
 def product_stability_page(request, code: str):
@@ -34,11 +39,14 @@ def product_stability_page(request, code: str):
     criteria = [{
         "study": s, "chart": render_study(s, unit=s.criterion.unit),
         "observed": _hours(s.observed_s), "statistical": _hours(s.statistical_s),
-        "shelf_life": _hours(s.shelf_life_s),
+        "shelf_life": _hours(s.shelf_life_s), "p_slope": _p(s.p_slope),
+        "p_intercept": _p(s.p_intercept),
     } for s in stability.criteria]
     return render(request, "stability/product.html", {
         "product": product, "stability": stability, "criteria": criteria,
         "approved": _hours(stability.approved_shelf_life_s),
+        "concentration": format_activity(stability.protocol.concentration_bq_per_ml, "Bq/mL")
+        if stability.protocol else "",
         "supported": _hours(stability.supported_shelf_life_s),
         "exceeds": stability.completed
         and stability.approved_shelf_life_s > stability.supported_shelf_life_s,
