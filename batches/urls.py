@@ -62,6 +62,8 @@ urlpatterns = [
     # stability
     path("products/<slug:code>/stability/", stability_views.product_stability_page,
          name="product-stability"),
+    path("products/<slug:code>/stability/summary.pdf", stability_views.product_stability_pdf,
+         name="product-stability-pdf"),
     path("products/<slug:code>/stability/results/new/", stability_views.stability_result_new,
          name="stability-result-new"),
     # sources

@@ -164,3 +164,43 @@ def shelf_life_statement(product: Product) -> str:
     return (f"Shelf life supported by stability data up to "
             f"{_text_duration(stability.supported_shelf_life_s)} (protocol "
             f"v{stability.protocol.version}, {len(stability.complete_lots)} batches, ICH Q1E).")
+
+
+def stability_summary(product: Product, *, printed_at: str):
+    """The plain values the PDF stability summary draws (batches.stability.pdf)."""
+    from qc.rules import limit_text
+
+    from .pdf import CriterionChart, StabilitySummary
+
+    stability = product_stability(product)
+    protocol = stability.protocol
+    charts = []
+    for s in stability.criteria:
+        estimate = s.estimate
+        charts.append(CriterionChart(
+            name=s.criterion.name, unit=s.criterion.unit, limit_text=limit_text(s.criterion),
+            model=s.model or ("text result, observed support" if s.criterion.is_text
+                              else "none"),
+            observed_h=None if s.observed_s is None else s.observed_s / 3600,
+            statistical_h=None if s.statistical_s is None else s.statistical_s / 3600,
+            shelf_life_h=None if s.shelf_life_s is None else s.shelf_life_s / 3600,
+            reason=s.reason,
+            limits=tuple(v for v in (s.criterion.lower_limit, s.criterion.upper_limit)
+                         if v is not None) if not s.criterion.is_text else (),
+            points={lot: [(r.after_eos_s / 3600, r.value) for r in rs if r.value is not None]
+                    for lot, rs in s.series.items()} if not s.criterion.is_text else {},
+            curve_times_h=estimate.curve_times_h if estimate else (),
+            curves=estimate.curves if estimate else {}))
+    protocol_text = "none approved" if protocol is None else (
+        f"v{protocol.version} for specification v{protocol.specification.version}; "
+        f"{protocol.storage_temperature_c:g} °C, {protocol.container}, "
+        f"{protocol.get_orientation_display().lower()}; {protocol.batches_required} batches; "
+        f"time points " + ", ".join(f"{tp.after_eos.total_seconds() / 3600:g} h"
+                                    for tp in protocol.time_points.order_by("position")))
+    return StabilitySummary(
+        product=f"{product.name} ({product.code})", protocol=protocol_text,
+        approved_h=stability.approved_shelf_life_s / 3600,
+        supported_h=None if stability.supported_shelf_life_s is None
+        else stability.supported_shelf_life_s / 3600,
+        reason=stability.reason, lots=tuple(stability.complete_lots), criteria=tuple(charts),
+        printed_at=printed_at)

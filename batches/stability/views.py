@@ -53,6 +53,23 @@ def product_stability_page(request, code: str):
     })
 
 
+@require_GET
+@staff_required
+def product_stability_pdf(request, code: str):
+    from django.http import HttpResponse
+    from django.utils import timezone
+
+    from .pdf import render_summary
+    from .selectors import stability_summary
+
+    product = get_object_or_404(Product, code=code)
+    printed = timezone.localtime().strftime("%Y-%m-%d %H:%M %Z")
+    pdf = render_summary(stability_summary(product, printed_at=printed))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="stability-{product.code}.pdf"'
+    return response
+
+
 class StabilityResultForm(LabForm):
     lot = forms.ChoiceField(label="Lot")
     time_point = forms.ChoiceField(label="Time point")
