@@ -156,3 +156,22 @@ def test_a_non_number_is_refused(analyst, study):
 
     with pytest.raises(ValidationError, match="not a number"):
         rcp(analyst, protocol, lot, at_h=1, pulled=H, value="high")
+
+
+@pytest.mark.services  # the triggers exist on PostgreSQL, which the services run uses
+@pytest.mark.parametrize("table", ["batches_stabilityresult", "batches_stabilityalert"])
+@pytest.mark.parametrize("statement", ["UPDATE {table} SET id = id WHERE id = %s",
+                                       "DELETE FROM {table} WHERE id = %s"])
+def test_postgresql_refuses_raw_update_and_delete_of_stability_records(
+        analyst, study, table, statement):
+    from django.db import DatabaseError, connection, transaction
+
+    assert connection.vendor == "postgresql"
+    protocol, lot = study
+    result = rcp(analyst, protocol, lot, at_h=4, pulled=4 * H, value=85.0)  # and its alert
+    row_id = result.pk if table == "batches_stabilityresult" else result.alert.pk
+
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(statement.format(table=table), [row_id])
+    assert StabilityResult.objects.filter(pk=result.pk).exists()
