@@ -13,7 +13,7 @@ from qc.stability.services import stability_protocol_approve, stability_protocol
 
 from ..demo import _demo_clock, _elution, _password
 from ..models import Batch, Generator, SourceLot
-from . import adapters
+from ..records.registration import batch_register
 from .services import stability_result_record
 
 H, MIN = timedelta(hours=1), timedelta(minutes=1)
@@ -86,7 +86,7 @@ def _lots(product: Product, operator) -> list[Batch]:
             source = {"elution": _elution(generator, eluted)}
             activity, volume = (3.0e8, 5.0) if serial[:2] == "RA" else (1.1e9, 3.0)
         with _demo_clock(eos + 2 * MIN):
-            lots.append(adapters.batch_register(
+            lots.append(batch_register(
                 actor=operator, lot_number=number, product=product, eos=eos,
                 calibration_time=eos + (20 * MIN if product.nuclide == "Bi-213" else H),
                 activity_bq=activity, volume_ml=volume, **source))

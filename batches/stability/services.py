@@ -6,24 +6,25 @@ a stability alert and, on a released lot, the post-release OOS path."""
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from qc.audit import audit_record
+from qc.engine import site_engine
 from qc.errors import RuleViolation
+from qc.evaluation import BatchTimes, Measurement, Verdict, evaluate
 from qc.models import Instrument
 from qc.physics.radiolysis import product_dose_gy
 from qc.roles import Role, has_role
+from qc.rules import rule_for
 from qc.stability.models import ProtocolStatus, StabilityProtocol, StabilityTimePoint
 
+from ..lifecycle import RELEASED_STATUSES, lock_batch
 from ..models import Batch, BatchStatus, Channel
-from . import adapters
+from ..records.checks import check_instrument, result_errors
 from .models import StabilityAlert, StabilityResult
 from .pulls import PullRefused, classify_pull
-
-RELEASED = (BatchStatus.CONDITIONALLY_RELEASED, BatchStatus.RELEASED)
 
 
 def _hours(delta: timedelta) -> str:
@@ -69,18 +70,6 @@ def _check_recorder(actor, channel: str) -> None:
         raise RuleViolation("Only a QC analyst records stability results.", code="forbidden")
 
 
-def _check_time(batch: Batch, measured_at: datetime) -> None:
-    if timezone.is_naive(measured_at):
-        raise ValidationError({"measured_at": ["Give the time with its time zone (UTC)."]})
-    if measured_at < batch.eos:
-        raise ValidationError({"measured_at": [
-            f"Measured before the end of synthesis ({batch.eos.isoformat()}); check the "
-            "instrument clock."]})
-    if measured_at > timezone.now() + timedelta(seconds=settings.MEASURED_AT_CLOCK_SKEW_S):
-        raise ValidationError({"measured_at": ["This time is in the future; check the "
-                                               "instrument clock."]})
-
-
 def batch_eos_concentration_bq_per_ml(batch: Batch, engine) -> float:
     """The product's activity concentration at EOS (the label states it at calibration)."""
     back = -(batch.calibration_time - batch.eos).total_seconds()
@@ -89,16 +78,15 @@ def batch_eos_concentration_bq_per_ml(batch: Batch, engine) -> float:
 
 def _judge(batch: Batch, criterion, *, value: float | None, value_text: str,
            measured_at: datetime, method_times: dict[str, datetime], engine):
-    outcome = adapters.evaluate(
-        adapters.rule_for(criterion),
-        adapters.Measurement(value=value, text=value_text, measured_at=measured_at,
-                             method_times=method_times),
-        adapters.BatchTimes(product_nuclide=batch.product.nuclide, eos=batch.eos,
-                            calibration_time=batch.calibration_time, expiry=batch.expiry,
-                            activity_at_calibration_bq=batch.activity_bq,
-                            volume_ml=batch.volume_ml),
+    outcome = evaluate(
+        rule_for(criterion),
+        Measurement(value=value, text=value_text, measured_at=measured_at,
+                    method_times=method_times),
+        BatchTimes(product_nuclide=batch.product.nuclide, eos=batch.eos,
+                   calibration_time=batch.calibration_time, expiry=batch.expiry,
+                   activity_at_calibration_bq=batch.activity_bq, volume_ml=batch.volume_ml),
         engine)
-    if outcome.verdict == adapters.Verdict.INVALID:
+    if outcome.verdict == Verdict.INVALID:
         raise RuleViolation(outcome.message, code="measured_too_early")
     return outcome
 
@@ -142,9 +130,12 @@ def stability_result_record(
     _check_study(batch, protocol)
     point = _time_point(protocol, time_point_after_eos)
     criterion = _criterion(protocol, test_code)
-    _check_time(batch, measured_at)
-    errors: dict[str, list[str]] = {}
-    canonical = adapters.validate_value(errors, criterion, value, unit, value_text)
+    # The checks of every result: a test of the lot's specification, an aware time after
+    # EOS and not in the future, method times between EOS and the measurement, the value.
+    errors, canonical = result_errors(
+        batch=batch, criterion=criterion, measured_at=measured_at, value=value, unit=unit,
+        value_text=value_text, method_times=method_times, supersedes=None, reason="",
+        now=timezone.now())
     if supersedes is not None:
         if (supersedes.batch_id, supersedes.time_point_id, supersedes.criterion_id) != (
                 batch.pk, point.pk, criterion.pk):
@@ -154,21 +145,21 @@ def stability_result_record(
             errors["reason"] = ["Say why the result is corrected."]
     if errors:
         raise ValidationError(errors)
-    adapters.check_instrument(instrument, measured_at)
+    check_instrument(instrument, measured_at)
     after_eos_s = (measured_at - batch.eos).total_seconds()
     try:
         pull = classify_pull(nominal_s=point.after_eos.total_seconds(),
                              tolerance_s=point.tolerance.total_seconds(), actual_s=after_eos_s)
     except PullRefused as exc:
         raise ValidationError({"measured_at": [str(exc)]}) from None
-    engine = adapters.site_engine()
+    engine = site_engine()
     outcome = _judge(batch, criterion, value=canonical, value_text=value_text,
                      measured_at=measured_at, method_times=method_times, engine=engine)
     dose = float(product_dose_gy(engine, batch.product.nuclide,
                                  batch_eos_concentration_bq_per_ml(batch, engine),
                                  [after_eos_s])["total"][0])
     with transaction.atomic():
-        locked = Batch.objects.select_for_update().get(pk=batch.pk)
+        locked = lock_batch(batch.pk)
         if supersedes is not None and StabilityResult.objects.filter(
                 supersedes=supersedes).exists():
             raise RuleViolation("That result has already been superseded; correct the latest "
@@ -191,14 +182,14 @@ def stability_result_record(
                                             "tolerance_s": point.tolerance.total_seconds(),
                                             "difference_s": pull.deviation_s},
                          reason="pulled outside its tolerance", batch_lot=locked.lot_number)
-        if outcome.verdict == adapters.Verdict.FAIL:
+        if outcome.verdict == Verdict.FAIL:
             message = (f"Stability {criterion.name} of lot {locked.lot_number} at "
                        f"T+{_hours(point.after_eos)} failed: {outcome.message}")
             alert = StabilityAlert.objects.create(result=result, batch=locked, message=message)
             audit_record(actor=None, action="stability.alert", obj=alert,
                          after={"stability_result_id": result.pk, "message": message},
                          batch_lot=locked.lot_number)
-            if locked.status in RELEASED:
+            if locked.status in RELEASED_STATUSES:
                 _flag_post_release(locked, result, message)
     return result
 
