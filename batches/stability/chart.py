@@ -8,7 +8,8 @@ import math
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from ..web.charts import COLOURS, _nice_step
+from ..web.charts import COLOURS
+from .pdf import nice_step
 
 WIDTH, HEIGHT = 760, 320
 LEFT, RIGHT, TOP, BOTTOM = 70, 150, 16, 44
@@ -46,10 +47,10 @@ def render_study(study, *, unit: str) -> SafeString:
         return mark_safe("")
     low, high = min(ys), max(ys)
     pad = (high - low) * 0.08 or 1.0
-    step = _nice_step(high - low + 2 * pad)
+    step = nice_step(high - low + 2 * pad)
     y_min = step * math.floor((low - pad) / step)
     y_max = step * math.ceil((high + pad) / step)
-    x_step = _nice_step(end, 6)
+    x_step = nice_step(end, 6)
     x_max = x_step * math.ceil(end / x_step)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 

@@ -54,7 +54,8 @@ def _h(value: float | None) -> str:
     return "—" if value is None else f"{value:.3g} h"
 
 
-def _nice(span: float, ticks: int = 6) -> float:
+def nice_step(span: float, ticks: int = 6) -> float:
+    """A round axis step (1, 2, 2.5 or 5 x a power of ten) giving about `ticks` ticks."""
     raw = max(span, 1e-9) / ticks
     base = 10 ** math.floor(math.log10(raw))
     return next(m * base for m in (1, 2, 2.5, 5, 10) if m * base >= raw)
@@ -67,10 +68,10 @@ def _chart(c: CriterionChart, font: str, width: float) -> Drawing:
     xs = [t for pts in c.points.values() for t, _ in pts] + list(c.curve_times_h[-1:])
     ys = [v for pts in c.points.values() for _, v in pts] + list(c.limits)
     ys += [v for curve in c.curves.values() for v in curve["mean"] + curve["bound"]]
-    x_step = _nice(max(xs + [1e-3]))
+    x_step = nice_step(max(xs + [1e-3]))
     x_max = x_step * math.ceil(max(xs + [1e-3]) / x_step)
     pad = (max(ys) - min(ys)) * 0.08 or 1.0
-    y_step = _nice(max(ys) - min(ys) + 2 * pad, 5)
+    y_step = nice_step(max(ys) - min(ys) + 2 * pad, 5)
     y_min = y_step * math.floor((min(ys) - pad) / y_step)
     y_max = y_step * math.ceil((max(ys) + pad) / y_step)
 
