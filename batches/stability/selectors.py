@@ -204,3 +204,19 @@ def stability_summary(product: Product, *, printed_at: str):
         else stability.supported_shelf_life_s / 3600,
         reason=stability.reason, lots=tuple(stability.complete_lots), criteria=tuple(charts),
         printed_at=printed_at)
+
+
+def protocol_doses(protocol: StabilityProtocol) -> list[dict[str, float]]:
+    """Each time point with the radiolysis dose the study's worst-case concentration has
+    absorbed by then (Gy): the measure that lets a study at one concentration be compared
+    with batches at another."""
+    from qc.engine import site_engine
+    from qc.physics.radiolysis import product_dose_gy
+
+    points = list(protocol.time_points.order_by("position"))
+    doses = product_dose_gy(site_engine(), protocol.product.nuclide,
+                            protocol.concentration_bq_per_ml,
+                            [p.after_eos.total_seconds() for p in points])
+    return [{"after_eos_s": p.after_eos.total_seconds(), "tolerance_s":
+             p.tolerance.total_seconds(), "dose_gy": float(dose), "alpha_gy": float(alpha)}
+            for p, dose, alpha in zip(points, doses["total"], doses["alpha"], strict=True)]

@@ -19,7 +19,7 @@ from ..forms import LabForm, LocalDateTimeField
 from ..models import Batch
 from ..web.common import add_service_errors, role_required, staff_required
 from .chart import render_study
-from .selectors import current_protocol, product_stability
+from .selectors import current_protocol, product_stability, protocol_doses
 from .services import stability_result_record
 
 
@@ -48,6 +48,9 @@ def product_stability_page(request, code: str):
         "concentration": format_activity(stability.protocol.concentration_bq_per_ml, "Bq/mL")
         if stability.protocol else "",
         "supported": _hours(stability.supported_shelf_life_s),
+        "doses": [{**row, "after": _hours(row["after_eos_s"]),
+                   "tolerance_min": f"{row['tolerance_s'] / 60:g}"}
+                  for row in protocol_doses(stability.protocol)] if stability.protocol else [],
         "exceeds": stability.completed
         and stability.approved_shelf_life_s > stability.supported_shelf_life_s,
     })

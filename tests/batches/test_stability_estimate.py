@@ -127,3 +127,16 @@ def test_a_shelf_life_of_zero_is_refused(products, qp):
     with pytest.raises(ValidationError, match="> 0"):
         product_shelf_life_approve(actor=qp, password=PASSWORD,
                                    product=products["bi213-dotatoc"], shelf_life=0 * H)
+
+
+def test_a_certificate_statement_says_whether_stability_data_support_the_shelf_life(
+        study, analyst):
+    from batches.stability.selectors import shelf_life_statement
+
+    product, protocol, lots = study
+    assert shelf_life_statement(product) == "Shelf life not yet supported by stability data."
+
+    record_study(analyst, protocol, lots, TRENDS)
+
+    assert shelf_life_statement(product) == (
+        "Shelf life supported by stability data up to 6 h (protocol v1, 3 batches, ICH Q1E).")

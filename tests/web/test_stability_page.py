@@ -88,3 +88,18 @@ def test_anonymous_visitors_go_to_the_login_page(client, products):
 
 def test_an_outsider_is_refused(client_for, outsider, products):
     assert client_for(outsider).get("/products/ac225-psma-it/stability/").status_code == 403
+
+
+def test_the_page_gives_each_time_point_s_radiolysis_dose_at_the_worst_case_concentration(
+        client_for, reviewer, products, qp, operator, now):
+    from qc.engine import site_engine
+    from qc.physics.radiolysis import product_dose_gy
+
+    study(products, reviewer, qp, operator, now)
+    at_6h = product_dose_gy(site_engine(), "Ac-225", 2.8e6, [6 * 3600.0])["total"][0]
+
+    html = client_for(reviewer).get("/products/ac225-psma-it/stability/").content.decode()
+
+    table = html.split('data-testid="stability-time-points"')[1].split("</table>")[0]
+    assert "T+6 h" in table and "± 15 min" in table
+    assert f"{at_6h:,.1f}" in table
