@@ -156,11 +156,20 @@ def shelf_life_check(*, product: Product, shelf_life: timedelta) -> None:
             code="shelf_life_unsupported")
 
 
-def shelf_life_statement(product: Product) -> str:
-    """For a certificate: what supports the shelf life it states."""
+def shelf_life_statement(product: Product, *, concentration_bq_per_ml: float | None = None
+                         ) -> str:
+    """For a certificate: what supports the shelf life it states. A batch more concentrated
+    at EOS than the study's worst case is not covered (radiolysis grows with concentration)."""
+    from qc.units import format_activity
+
     stability = product_stability(product)
     if not stability.completed:
         return "Shelf life not yet supported by stability data."
+    covered = stability.protocol.concentration_bq_per_ml
+    if concentration_bq_per_ml is not None and concentration_bq_per_ml > covered:
+        return (f"Shelf life not supported by stability data at this activity concentration "
+                f"({format_activity(concentration_bq_per_ml, 'Bq/mL')} at EOS; the study "
+                f"covers up to {format_activity(covered, 'Bq/mL')}).")
     return (f"Shelf life supported by stability data up to "
             f"{_text_duration(stability.supported_shelf_life_s)} (protocol "
             f"v{stability.protocol.version}, {len(stability.complete_lots)} batches, ICH Q1E).")

@@ -140,3 +140,16 @@ def test_a_certificate_statement_says_whether_stability_data_support_the_shelf_l
 
     assert shelf_life_statement(product) == (
         "Shelf life supported by stability data up to 6 h (protocol v1, 3 batches, ICH Q1E).")
+
+
+def test_a_batch_more_concentrated_than_the_study_is_not_covered(study, analyst):
+    from batches.stability.selectors import shelf_life_statement
+
+    product, protocol, lots = study
+    record_study(analyst, protocol, lots, TRENDS)
+
+    assert shelf_life_statement(product, concentration_bq_per_ml=4.0e6) == (
+        "Shelf life not supported by stability data at this activity concentration "
+        "(4.00 MBq/mL at EOS; the study covers up to 2.80 MBq/mL).")
+    assert shelf_life_statement(product, concentration_bq_per_ml=2.0e6).startswith(
+        "Shelf life supported by stability data up to 6 h")
