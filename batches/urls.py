@@ -64,6 +64,8 @@ urlpatterns = [
          name="product-stability"),
     path("products/<slug:code>/stability/summary.pdf", stability_views.product_stability_pdf,
          name="product-stability-pdf"),
+    path("products/<slug:code>/shelf-life/", stability_views.shelf_life_approve,
+         name="shelf-life-approve"),
     path("products/<slug:code>/stability/results/new/", stability_views.stability_result_new,
          name="stability-result-new"),
     # sources

@@ -15,12 +15,13 @@ from qc.models import Instrument, Product
 from qc.roles import Role
 from qc.units import format_activity
 
-from ..forms import LabForm, LocalDateTimeField
+from ..forms import LabForm, LocalDateTimeField, SignForm
 from ..models import Batch
 from ..web.common import add_service_errors, role_required, staff_required
 from .chart import render_study
+from .models import StabilityAlert
 from .selectors import current_protocol, product_stability, protocol_doses
-from .services import stability_result_record
+from .services import product_shelf_life_approve, stability_result_record
 
 
 def _hours(seconds: float | None) -> str:
@@ -51,6 +52,8 @@ def product_stability_page(request, code: str):
         "doses": [{**row, "after": _hours(row["after_eos_s"]),
                    "tolerance_min": f"{row['tolerance_s'] / 60:g}"}
                   for row in protocol_doses(stability.protocol)] if stability.protocol else [],
+        "alerts": StabilityAlert.objects.filter(result__protocol__product=product)
+        .select_related("batch").order_by("-raised_at")[:20],
         "exceeds": stability.completed
         and stability.approved_shelf_life_s > stability.supported_shelf_life_s,
     })
@@ -138,3 +141,34 @@ def stability_result_new(request, code: str):
             return redirect("product-stability", code=code)
     return render(request, "stability/result_form.html", {
         "product": product, "protocol": protocol, "form": form})
+
+
+class ShelfLifeForm(SignForm):
+    hours = forms.FloatField(label="Shelf life (hours after EOS)", min_value=0.01)
+    field_order = ["hours", "comment", "password"]
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.REVIEWER, Role.QP, what="approve a shelf life")
+def shelf_life_approve(request, code: str):
+    product = get_object_or_404(Product, code=code)
+    stability = product_stability(product)
+    form = ShelfLifeForm(request.POST or None, initial={
+        "hours": product.shelf_life.total_seconds() / 3600})
+    if request.method == "POST" and form.is_valid():
+        try:
+            product_shelf_life_approve(
+                actor=request.user, password=form.cleaned_data["password"], product=product,
+                shelf_life=timedelta(hours=form.cleaned_data["hours"]),
+                comment=form.cleaned_data["comment"])
+        except ValidationError as exc:
+            add_service_errors(form, exc, {"shelf_life": "hours"})
+        except RuleViolation as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Shelf life of {product.code} approved: "
+                             f"{form.cleaned_data['hours']:g} h.")
+            return redirect("product-stability", code=code)
+    return render(request, "stability/shelf_life.html", {
+        "product": product, "form": form,
+        "supported": _hours(stability.supported_shelf_life_s), "stability": stability})

@@ -3,6 +3,7 @@
 from django.utils import timezone
 
 from batches.stability.models import StabilityResult
+from batches.stability.services import stability_result_record
 from tests.batches.stability_helpers import MIN, H, approved_protocol, record_study
 from tests.batches.test_stability_estimate import TRENDS
 from tests.factories import make_ac225_batch
@@ -103,3 +104,44 @@ def test_the_page_gives_each_time_point_s_radiolysis_dose_at_the_worst_case_conc
     table = html.split('data-testid="stability-time-points"')[1].split("</table>")[0]
     assert "T+6 h" in table and "± 15 min" in table
     assert f"{at_6h:,.1f}" in table
+
+
+def test_a_qp_approving_a_longer_shelf_life_than_supported_is_refused_on_the_form(
+        client_for, analyst, products, reviewer, qp, operator, now):
+    from tests.conftest import PASSWORD
+
+    product, protocol, lots = study(products, reviewer, qp, operator, now)
+    record_study(analyst, protocol, lots, TRENDS)
+    client = client_for(qp)
+
+    refused = client.post("/products/ac225-psma-it/shelf-life/",
+                          {"hours": "24", "password": PASSWORD})
+    approved = client.post("/products/ac225-psma-it/shelf-life/",
+                           {"hours": "4", "password": PASSWORD, "comment": "study v1"})
+
+    assert refused.status_code == 200
+    assert "A shelf life of 24 h for ac225-psma-it exceeds the 6 h its stability data " \
+           "support" in refused.content.decode()
+    assert approved.status_code == 302
+    product.refresh_from_db()
+    assert product.shelf_life.total_seconds() == 4 * 3600
+
+
+def test_an_analyst_does_not_open_the_shelf_life_approval(client_for, analyst, products):
+    assert client_for(analyst).get("/products/ac225-psma-it/shelf-life/").status_code == 403
+
+
+def test_a_failing_pull_shows_as_a_stability_alert_on_the_page(
+        client_for, analyst, reviewer, products, qp, operator, now):
+    product, protocol, lots = study(products, reviewer, qp, operator, now)
+    measured = lots[0].eos + 4 * H
+
+    stability_result_record(actor=analyst, batch=lots[0], protocol=protocol,
+                            time_point_after_eos=4 * H, test_code="rcp", measured_at=measured,
+                            value=85.0, unit="%",
+                            method_times={"developed_at": measured - 40 * MIN})
+
+    html = client_for(reviewer).get("/products/ac225-psma-it/stability/").content.decode()
+
+    alerts = html.split('data-testid="stability-alerts"')[1].split("</section>")[0]
+    assert f"Stability Radiochemical purity of lot {lots[0].lot_number} at T+4 h failed" in alerts
