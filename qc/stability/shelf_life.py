@@ -196,27 +196,52 @@ def _choose(fits, several: bool, significance: float):
     return ("common_slope" if p_intercept < significance else "pooled"), p_slope, p_intercept
 
 
-def _mean_and_bound(fit, batch: str, times: np.ndarray, side: str, confidence: float):
-    import pandas as pd
+@dataclass(frozen=True)
+class _Line:
+    """One batch's mean regression line and its one-sided confidence bound, from the fit.
 
-    frame = pd.DataFrame({"batch": [batch] * len(times), "time": times})
-    summary = fit.get_prediction(frame).summary_frame(alpha=2 * (1 - confidence))
-    bound = summary["mean_ci_lower"] if side == "lower" else summary["mean_ci_upper"]
-    return summary["mean"].to_numpy(), bound.to_numpy()
+    The mean is linear in t and its variance x(t)' Cov x(t) quadratic in t, so both are
+    known exactly from statsmodels' prediction at three times; the bound is then evaluated
+    in numpy for as many times as needed (a search or a chart) without refitting."""
+
+    mean0: float
+    slope: float
+    var: tuple[float, float, float]  # a + b t + c t^2
+    t_crit: float
+    sign: float  # -1 for a lower bound, +1 for an upper bound
+
+    @classmethod
+    def of(cls, fit, batch: str, side: str, confidence: float) -> _Line:
+        import pandas as pd
+        from scipy import stats
+
+        frame = pd.DataFrame({"batch": [batch] * 3, "time": [0.0, 1.0, 2.0]})
+        prediction = fit.get_prediction(frame)
+        mean = np.asarray(prediction.predicted_mean, dtype=float)
+        v0, v1, v2 = np.asarray(prediction.se_mean, dtype=float) ** 2
+        c = (v2 - 2 * v1 + v0) / 2
+        return cls(float(mean[0]), float(mean[1] - mean[0]), (float(v0), float(v1 - v0 - c),
+                   float(c)), float(stats.t.ppf(confidence, fit.df_resid)),
+                   -1.0 if side == "lower" else 1.0)
+
+    def mean(self, times) -> np.ndarray:
+        return self.mean0 + self.slope * np.asarray(times, dtype=float)
+
+    def bound(self, times) -> np.ndarray:
+        t = np.asarray(times, dtype=float)
+        a, b, c = self.var
+        return self.mean(t) + self.sign * self.t_crit * np.sqrt(np.maximum(a + b * t + c * t * t,
+                                                                           0.0))
 
 
-def _crossing(fit, batch: str, limit: float, side: str, horizon: float,
-              confidence: float) -> float:
+def _crossing(line: _Line, limit: float, horizon: float) -> float:
     """Earliest time in [0, horizon] at which the bound meets the limit; inf if it does not."""
     from scipy.optimize import brentq
 
-    sign = 1.0 if side == "lower" else -1.0
-
     def margin(times):  # > 0 while the bound is within the limit
-        return sign * (_mean_and_bound(fit, batch, np.atleast_1d(times), side, confidence)[1]
-                       - limit)
+        return -line.sign * (line.bound(times) - limit)
 
-    grid = np.linspace(0.0, horizon, 2001)
+    grid = np.linspace(0.0, horizon, 4001)
     values = margin(grid)
     if values[0] <= 0.0:
         return 0.0
@@ -224,7 +249,7 @@ def _crossing(fit, batch: str, limit: float, side: str, horizon: float,
     if outside.size == 0:
         return math.inf
     i = int(outside[0])
-    return float(brentq(lambda t: float(margin(t)[0]), grid[i - 1], grid[i], xtol=1e-9))
+    return float(brentq(lambda t: float(margin(t)), grid[i - 1], grid[i], xtol=1e-10))
 
 
 def _observed_h(points: list[Point], batches: list[str], limit: float, side: str) -> float:
@@ -271,8 +296,8 @@ def estimate_shelf_life(
     fit = fits[model]
     longest = max(p.time_h for p in cleaned)
 
-    estimates = {b: _crossing(fit, b, limit, side, SEARCH_FACTOR * longest, confidence)
-                 for b in batches}
+    lines = {b: _Line.of(fit, b, side, confidence) for b in batches}
+    estimates = {b: _crossing(lines[b], limit, SEARCH_FACTOR * longest) for b in batches}
     limiting = min(batches, key=lambda b: estimates[b])
     statistical = estimates[limiting]
     observed = _observed_h(cleaned, batches, limit, side)
@@ -280,19 +305,16 @@ def estimate_shelf_life(
 
     end = max(longest, min(statistical, allowed)) * 1.1
     curve_times = np.linspace(0.0, end, CURVE_POINTS)
-    curves, lines = {}, {}
-    for batch in batches:
-        mean, bound = _mean_and_bound(fit, batch, curve_times, side, confidence)
-        curves[batch] = {"mean": tuple(float(v) for v in mean),
-                         "bound": tuple(float(v) for v in bound)}
-        at0, at1 = _mean_and_bound(fit, batch, np.array([0.0, 1.0]), side, confidence)[0]
-        lines[batch] = (float(at0), float(at1 - at0))
+    curves = {b: {"mean": tuple(float(v) for v in line.mean(curve_times)),
+                  "bound": tuple(float(v) for v in line.bound(curve_times))}
+              for b, line in lines.items()}
 
     return ShelfLifeEstimate(
         model=model, p_slope=p_slope, p_intercept=p_intercept, statistical_h=statistical,
         observed_h=observed, allowed_h=allowed, shelf_life_h=min(statistical, allowed),
         limit=limit, limit_side=side, batches=len(batches), points=len(cleaned),
         longest_h=longest, limiting_batch=limiting if several and model != "pooled" else None,
-        rule=extrapolation.rule, lines=lines,
+        rule=extrapolation.rule,
+        lines={b: (line.mean0, line.slope) for b, line in lines.items()},
         curve_times_h=tuple(float(t) for t in curve_times), curves=curves,
     )
