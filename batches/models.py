@@ -352,5 +352,6 @@ class Certificate(models.Model):
         return self.status == CertificateStatus.PENDING and timezone.now() - self.requested_at > (
             timedelta(seconds=settings.CERTIFICATE_REQUEUE_AFTER_S))
 
+
 # Stability results live with the rest of the study; importing them here registers them.
 from batches.stability.models import StabilityAlert, StabilityResult  # noqa: E402, F401

@@ -26,7 +26,7 @@ def drop_triggers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('batches', '0004_certificate_claim'),
+        ('batches', '0008_evaluation_error_verdict'),
         ('qc', '0005_stability_protocols'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -160,7 +160,7 @@ def shelf_life_statement(product: Product, *, concentration_bq_per_ml: float | N
                          ) -> str:
     """For a certificate: what supports the shelf life it states. A batch more concentrated
     at EOS than the study's worst case is not covered (radiolysis grows with concentration)."""
-    from qc.units import format_activity
+    from qc.formatting import format_activity
 
     stability = product_stability(product)
     if not stability.completed:

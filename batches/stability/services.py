@@ -13,7 +13,8 @@ from django.utils import timezone
 from qc.audit import audit_record
 from qc.engine import site_engine
 from qc.errors import RuleViolation
-from qc.evaluation import BatchTimes, Measurement, Verdict, evaluate
+from qc.evaluation.values import BatchTimes, Measurement, Verdict
+from qc.evaluation.verdicts import evaluate
 from qc.models import Instrument
 from qc.physics.radiolysis import product_dose_gy
 from qc.roles import Role, has_role

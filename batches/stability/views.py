@@ -11,9 +11,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from qc.errors import RuleViolation
+from qc.formatting import format_activity
 from qc.models import Instrument, Product
 from qc.roles import Role
-from qc.units import format_activity
 
 from ..forms import LabForm, LocalDateTimeField, SignForm
 from ..models import Batch

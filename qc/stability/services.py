@@ -13,8 +13,8 @@ from django.db import transaction
 
 from qc.audit import audit_record
 from qc.errors import RuleViolation
+from qc.formatting import format_duration
 from qc.models import Product, Signature, Specification, SpecificationStatus
-from qc.physics.decay import format_duration
 from qc.roles import Role, has_role
 from qc.signatures import check_signer, record_hash, signature_apply
 from qc.stability.models import (
