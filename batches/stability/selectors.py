@@ -156,6 +156,13 @@ def shelf_life_check(*, product: Product, shelf_life: timedelta) -> None:
             code="shelf_life_unsupported")
 
 
+def batch_eos_concentration(batch, engine) -> float:
+    """The product's activity concentration at EOS, Bq/mL (the label states it at
+    calibration)."""
+    back = -(batch.calibration_time - batch.eos).total_seconds()
+    return batch.activity_bq * engine.decay_factor(batch.product.nuclide, back) / batch.volume_ml
+
+
 def shelf_life_statement(product: Product, *, concentration_bq_per_ml: float | None = None
                          ) -> str:
     """For a certificate: what supports the shelf life it states. A batch more concentrated

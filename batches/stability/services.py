@@ -26,6 +26,7 @@ from ..models import Batch, BatchStatus, Channel
 from ..records.checks import check_instrument, result_errors
 from .models import StabilityAlert, StabilityResult
 from .pulls import PullRefused, classify_pull
+from .selectors import batch_eos_concentration
 
 
 def _hours(delta: timedelta) -> str:
@@ -69,12 +70,6 @@ def _check_study(batch: Batch, protocol: StabilityProtocol) -> None:
 def _check_recorder(actor, channel: str) -> None:
     if channel == Channel.WEB and not has_role(actor, Role.ANALYST):
         raise RuleViolation("Only a QC analyst records stability results.", code="forbidden")
-
-
-def batch_eos_concentration_bq_per_ml(batch: Batch, engine) -> float:
-    """The product's activity concentration at EOS (the label states it at calibration)."""
-    back = -(batch.calibration_time - batch.eos).total_seconds()
-    return batch.activity_bq * engine.decay_factor(batch.product.nuclide, back) / batch.volume_ml
 
 
 def _judge(batch: Batch, criterion, *, value: float | None, value_text: str,
@@ -157,7 +152,7 @@ def stability_result_record(
     outcome = _judge(batch, criterion, value=canonical, value_text=value_text,
                      measured_at=measured_at, method_times=method_times, engine=engine)
     dose = float(product_dose_gy(engine, batch.product.nuclide,
-                                 batch_eos_concentration_bq_per_ml(batch, engine),
+                                 batch_eos_concentration(batch, engine),
                                  [after_eos_s])["total"][0])
     with transaction.atomic():
         locked = lock_batch(batch.pk)

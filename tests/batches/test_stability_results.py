@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 
 from batches.models import BatchStatus
 from batches.stability.models import StabilityAlert, StabilityResult
-from batches.stability.services import batch_eos_concentration_bq_per_ml, stability_result_record
+from batches.stability.selectors import batch_eos_concentration
+from batches.stability.services import stability_result_record
 from qc.append_only import AppendOnlyError
 from qc.engine import site_engine
 from qc.errors import RuleViolation
@@ -42,7 +43,7 @@ def test_an_analyst_records_a_pull_on_time_with_its_radiolysis_dose(analyst, stu
     assert (result.value, result.verdict, result.deviation_s) == (97.5, "pass", None)
     assert result.after_eos_s == pytest.approx(7500)
     engine = site_engine()
-    expected = product_dose_gy(engine, "Ac-225", batch_eos_concentration_bq_per_ml(lot, engine),
+    expected = product_dose_gy(engine, "Ac-225", batch_eos_concentration(lot, engine),
                                [7500.0])["total"][0]
     assert result.dose_gy == pytest.approx(expected)
     event = AuditEvent.objects.get(action="stability.record", object_id=str(result.pk))
