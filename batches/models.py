@@ -351,3 +351,7 @@ class Certificate(models.Model):
         worker died (the certificate sweep queues it again; QA or the QP may re-issue it)."""
         return self.status == CertificateStatus.PENDING and timezone.now() - self.requested_at > (
             timedelta(seconds=settings.CERTIFICATE_REQUEUE_AFTER_S))
+
+
+# Stability results live with the rest of the study; importing them here registers them.
+from batches.stability.models import StabilityAlert, StabilityResult  # noqa: E402, F401

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .stability import views as stability_views
 from .web import (
     audit,
     batch_views,
@@ -58,6 +59,15 @@ urlpatterns = [
          name="specification-author"),
     path("specifications/<int:pk>/approve/", specifications.specification_approve_view,
          name="specification-approve"),
+    # stability
+    path("products/<slug:code>/stability/", stability_views.product_stability_page,
+         name="product-stability"),
+    path("products/<slug:code>/stability/summary.pdf", stability_views.product_stability_pdf,
+         name="product-stability-pdf"),
+    path("products/<slug:code>/shelf-life/", stability_views.shelf_life_approve,
+         name="shelf-life-approve"),
+    path("products/<slug:code>/stability/results/new/", stability_views.stability_result_new,
+         name="stability-result-new"),
     # sources
     path("sources/", sources.source_list, name="source-list"),
     path("sources/generators/<str:serial>/", sources.generator_detail, name="generator-detail"),

@@ -320,3 +320,11 @@ class InstrumentApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+# Stability protocols live beside the statistics they feed; importing them here registers them.
+from qc.stability.models import (  # noqa: E402, F401
+    StabilityCriterion,
+    StabilityProtocol,
+    StabilityTimePoint,
+)

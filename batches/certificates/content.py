@@ -21,6 +21,7 @@ from ..pdf.data import (
     SignatureLine,
 )
 from ..selectors import batch_results, criterion_statuses
+from ..stability.selectors import batch_eos_concentration, shelf_life_statement
 
 RELEASE_MEANINGS = ("released", "conditionally_released")
 ROLE_OF_MEANING = {"reviewed": "QA reviewer", "released": "Qualified Person",
@@ -106,6 +107,8 @@ def certificate_data(certificate: Certificate):
         supersedes_version=earlier, source=_source(batch), eos=batch.eos,
         calibration_time=batch.calibration_time, expiry=batch.expiry,
         expiry_reason=batch.expiry_reason, activity_at_calibration_bq=batch.activity_bq,
+        shelf_life_support=shelf_life_statement(
+            batch.product, concentration_bq_per_ml=batch_eos_concentration(batch, engine)),
         volume_ml=batch.volume_ml,
         activity_concentration_bq_per_ml=batch.activity_concentration_bq_per_ml,
         criteria=tuple(rows),

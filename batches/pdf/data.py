@@ -87,6 +87,8 @@ class CertificateData:
     signatures: tuple[SignatureLine, ...]
     nuclear_data_source: str
     expiry_reason: str = "approved shelf life"
+    # whether stability data support the shelf life (batches.stability.selectors)
+    shelf_life_support: str = ""
     supersedes_version: int | None = None
     paper_size: PaperSize = "A4"
     time_zone: str = "UTC"

@@ -45,7 +45,8 @@ def identity_rows(data: CertificateData, zone: ZoneInfo) -> list[tuple[str, str]
         ("Manufacturing site", esc(f"{data.site_name}, {data.site_address}")),
         ("End of synthesis (EOS)", format_time(data.eos, zone)),
         ("Calibration time", format_time(data.calibration_time, zone)),
-        ("Expiry", f"{format_time(data.expiry, zone)}<br/>{esc(data.expiry_reason)}"),
+        ("Expiry", f"{format_time(data.expiry, zone)}<br/>{esc(data.expiry_reason)}"
+         + (f"<br/>{esc(data.shelf_life_support)}" if data.shelf_life_support else "")),
         ("Activity at calibration", format_activity(data.activity_at_calibration_bq)),
         ("Volume", f"{data.volume_ml:.2f} mL"),
         ("Activity concentration at calibration",

@@ -24,6 +24,7 @@ from config.wsgi import application
 from qc.api_keys import api_key_create
 from qc.models import InstrumentKind
 from tests.api.conftest import ALL_RESULT_CODES
+from tests.batches.stability_helpers import approved_protocol
 from tests.factories import make_ac225_batch, make_elution, make_instrument
 
 pytestmark = pytest.mark.django_db
@@ -46,11 +47,13 @@ OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 
 
 @pytest.fixture
-def fuzz(products, operator, admin_user, now, settings):
+def fuzz(products, operator, admin_user, reviewer, qp, now, settings):
     settings.ALLOWED_HOSTS = ["localhost"]
     # A batch under the lot number of the schema's examples, so examples can succeed.
     make_ac225_batch(product=products["ac225-psma-it"], operator=operator,
                      eos=now - timedelta(minutes=50), lot_number="AC225-2611-003")
+    # and a stability protocol whose T0 pull (+-45 min) the anchored results can reach
+    approved_protocol(products["ac225-psma-it"], reviewer=reviewer, qp=qp)
     instrument = make_instrument(kind=InstrumentKind.HPLC, serial="FUZZ-0001")
     _, plaintext = api_key_create(actor=admin_user, instrument=instrument,
                                   test_codes=ALL_RESULT_CODES, can_register_batches=True)
@@ -89,6 +92,11 @@ def anchored(case, data):
         _anchor_result(case.body, lot)
     elif case.path == "/api/v1/results/bulk/" and isinstance(case.body, dict):
         case.body["results"] = [_anchor_result(i, lot) for i in case.body["results"]]
+    elif case.path == "/api/v1/products/{code}/stability/":
+        case.path_parameters["code"] = "ac225-psma-it"
+    elif case.path == "/api/v1/stability/results/" and isinstance(case.body, dict):
+        _anchor_result(case.body, lot)
+        case.body.update(time_point_h=0, protocol_version=1)
     elif case.path == "/api/v1/decay/":
         case.query = {"nuclide": "Ac-225", "activity": "1 GBq", "at": ["30min", "6h"]}
     elif case.method == "POST" and case.path == "/api/v1/batches/":

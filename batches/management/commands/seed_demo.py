@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from batches.api.demo_keys import demo_instrument_keys
 from batches.demo import demo_logins, seed
+from batches.stability.demo import seed_stability
 
 
 def _foreign_users() -> list[str]:
@@ -33,6 +34,8 @@ class Command(BaseCommand):
                 f"{', ...' if len(foreign) > 5 else ''}): demo data must not mix with real "
                 "records. Use an empty database.")
         outcome = seed()
+        if seed_stability(outcome["users"]):
+            self.stdout.write("Demo stability studies loaded.")
         if outcome["created"]:
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         else:
