@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from config.sql import bulk_insert, fetch_one
 
-from .canonical import canonical_json, jsonable, sha256_hex
+from .canonical import CanonicalValueError, canonical_json, check_text, jsonable, sha256_hex
 from .models import AuditChainHead, AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -30,6 +30,22 @@ def _event_content(event: AuditEvent) -> dict[str, Any]:
         "after": event.after,
         "reason": event.reason,
     }
+
+
+_TEXT_FIELDS = ("actor_name", "action", "object_type", "object_id", "batch_lot", "reason")
+
+
+def _checked(event: AuditEvent) -> AuditEvent:
+    """Refuse, before anything is stored, text a database would refuse or cut: what is hashed
+    must be what reads back."""
+    for name in _TEXT_FIELDS:
+        value = getattr(event, name)
+        check_text(value, f"the audit event's {name}")
+        limit = AuditEvent._meta.get_field(name).max_length
+        if limit is not None and len(value) > limit:
+            raise CanonicalValueError(f"the audit event's {name} is {len(value)} characters "
+                                      f"long; at most {limit} can be stored.")
+    return event
 
 
 def event_hash(prev_hash: str, event: AuditEvent) -> str:
@@ -97,10 +113,12 @@ def audit_record_many(*, actor, entries: Sequence[AuditEntry], actor_name: str =
     name = actor_name or (user.get_username() if user else "system")
     at = timezone.now()
     # Everything that does not need the head is prepared before the head is locked.
-    events = [AuditEvent(at=at, actor=user, actor_name=name, action=entry.action,
-                         object_type=entry.object_type, object_id=str(entry.object_id),
-                         batch_lot=entry.batch_lot, before=jsonable(entry.before),
-                         after=jsonable(entry.after), reason=entry.reason)
+    events = [_checked(AuditEvent(at=at, actor=user, actor_name=name, action=entry.action,
+                                  object_type=entry.object_type, object_id=str(entry.object_id),
+                                  batch_lot=entry.batch_lot,
+                                  before=jsonable(entry.before, "the audit event's before"),
+                                  after=jsonable(entry.after, "the audit event's after"),
+                                  reason=entry.reason))
               for entry in entries]
     contents = [canonical_json(_event_content(event)) for event in events]
     head = fetch_one(AuditChainHead, id=1, for_update=True)
