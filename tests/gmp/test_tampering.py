@@ -165,6 +165,39 @@ def test_postgresql_refuses_raw_update_and_delete_of_gmp_records(
     assert model.objects.filter(pk=row.pk).exists()
 
 
+@pytest.mark.services  # the triggers exist on PostgreSQL, which the services run uses
+@pytest.mark.parametrize("table, model", [(table, model) for table, _, model in APPEND_ONLY])
+def test_postgresql_refuses_truncate_of_gmp_records(ac225_batch, analyst, reviewer, table,
+                                                    model):
+    from batches import services
+
+    failing = record(analyst, ac225_batch, "ph", ac225_batch.eos, 9.9, "pH")
+    services.result_evaluate(result_id=failing.pk)
+    disposition.result_invalidate(actor=reviewer, password=PASSWORD, result=failing,
+                                  cause="strip misread")
+    before = model.objects.count()
+    assert before
+    raw("SET CONSTRAINTS ALL IMMEDIATE")  # else TRUNCATE waits on this test's own FK checks
+    with pytest.raises(DatabaseError, match="append-only: TRUNCATE refused"), \
+            transaction.atomic():
+        raw(f"TRUNCATE {table} CASCADE")
+    assert model.objects.count() == before
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("sql", ["TRUNCATE qc_auditchainhead", "DELETE FROM qc_auditchainhead"])
+def test_postgresql_refuses_to_empty_the_audit_chain_head(analyst, sql):
+    from qc.audit import audit_record
+    from qc.models import AuditChainHead
+
+    with transaction.atomic():
+        audit_record(actor=analyst, action="test.event", object_type="t", object_id=1)
+    raw("SET CONSTRAINTS ALL IMMEDIATE")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        raw(sql)
+    assert AuditChainHead.objects.get().count == 1
+
+
 def test_manage_py_verify_audit_exits_0_then_1_after_tampering(tmp_path):
     """The command as an operator runs it, against a site database on disk."""
     import os
