@@ -27,6 +27,7 @@ app.conf.update(
             "task": "batches.tasks.sweep_certificates",
             "schedule": 60.0,
         },
+        "audit-checkpoint": {"task": "qc.tasks.audit_checkpoint_task", "schedule": 3600.0},
         "purge-idempotency-records": {
             "task": "batches.api.tasks.purge_idempotency_records",
             "schedule": 3600.0,

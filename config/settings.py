@@ -156,6 +156,9 @@ CERTIFICATE_PAPER = env_choice("CERTIFICATE_PAPER", "A4", ("A4", "Letter"))
 SIGNING_P12_PATH = env_str("SIGNING_P12_PATH", str(VAR_DIR / "signing" / "site-signing.p12"))
 SIGNING_P12_PASSPHRASE = env_str("SIGNING_P12_PASSPHRASE")
 SIGNING_TSA_URL = env_str("SIGNING_TSA_URL") or None
+# Signed checkpoints of the audit chain head, one file each, never overwritten: mount a
+# place the database owner cannot rewrite (see deploy/README.md).
+AUDIT_CHECKPOINT_DIR = Path(env_str("AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")))
 
 # Nuclear data: ICRP-107 from radioactivedecay; a site may override half-lives,
 # e.g. "Ac-225=9.920d" (current evaluation). Certificates name the choice.

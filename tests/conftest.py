@@ -70,6 +70,7 @@ def _tasks_in_process(request, settings):
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"
 
 
 @pytest.fixture
@@ -183,7 +184,8 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=threads",
          "--concurrency=4", "--loglevel=INFO", "--without-gossip", "--without-mingle"],
-        env={**os.environ, "DATABASE_URL": url}, stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "DATABASE_URL": url, "AUDIT_CHECKPOINT_DIR": str(
+            Path(log.name).with_name("alpharelease-test-audit-checkpoints"))}, stdout=log, stderr=subprocess.STDOUT,
         cwd=Path(__file__).resolve().parents[1])
     try:
         deadline = timezone.now() + timedelta(seconds=60)
