@@ -185,7 +185,8 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=threads",
          "--concurrency=4", "--loglevel=INFO", "--without-gossip", "--without-mingle"],
         env={**os.environ, "DATABASE_URL": url, "AUDIT_CHECKPOINT_DIR": str(
-            Path(log.name).with_name("alpharelease-test-audit-checkpoints"))}, stdout=log, stderr=subprocess.STDOUT,
+            Path(log.name).with_name("alpharelease-test-audit-checkpoints"))},
+        stdout=log, stderr=subprocess.STDOUT,
         cwd=Path(__file__).resolve().parents[1])
     try:
         deadline = timezone.now() + timedelta(seconds=60)
