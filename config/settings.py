@@ -117,6 +117,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = None
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Reverse proxies in front of the app (1 behind the nginx of deploy/): the client address
+# of login records and the lockout is taken from X-Forwarded-For through exactly that many.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "qc.client_address.client_ip"
 # Electronic signature lockout: consecutive wrong passwords at signing.
 SIGNATURE_FAILURE_LIMIT = env_int("SIGNATURE_FAILURE_LIMIT", 5, minimum=1)
 
