@@ -20,6 +20,6 @@ def drop_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("batches", "0004_certificate_claim"), ("qc", "0004_refuse_truncate")]
+    dependencies = [("batches", "0004_certificate_claim"), ("qc", "0004_refuse_truncate_key_read_scopes")]
 
     operations = [migrations.RunPython(create_triggers, drop_triggers)]

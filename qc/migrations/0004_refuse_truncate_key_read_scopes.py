@@ -1,4 +1,4 @@
-from django.db import migrations
+from django.db import migrations, models
 
 from qc.append_only import postgres_keep_rows_sql, postgres_no_truncate_sql
 
@@ -28,4 +28,15 @@ def drop_triggers(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("qc", "0003_instrument_api_keys")]
 
-    operations = [migrations.RunPython(create_triggers, drop_triggers)]
+    operations = [
+        migrations.RunPython(create_triggers, drop_triggers),
+        migrations.AddField(
+            model_name="instrumentapikey",
+            name="read_scopes",
+            field=models.JSONField(
+                blank=True, default=list,
+                help_text="What the key may read beyond the lots and criteria it reports on: "
+                "read_certificates (release certificates), read_batch_records (a lot's whole "
+                "record: every result, evaluation and raw data). Empty = neither."),
+        ),
+    ]
