@@ -101,7 +101,7 @@ def test_the_command_mints_a_key_with_a_scope_and_the_audit_trail_says_so(tlc, p
     call_command("instrument_key", tlc.serial, "--test-code", "ph", "--scope",
                  READ_CERTIFICATES, stdout=out)
     plaintext = out.getvalue().strip().splitlines()[-1]
-    key = api_key_verify(plaintext)
+    key = api_key_verify(plaintext).key
     assert key.read_scopes == [READ_CERTIFICATES]
     assert "may read release certificates" in out.getvalue()
     event = AuditEvent.objects.get(action="api_key.create")
