@@ -76,3 +76,14 @@ def test_the_lockout_follows_the_client_whatever_it_writes_into_the_header(setti
     colleague = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.7")
     assert colleague.post(reverse("login"), {"username": "ana", "password": PASSWORD}
                           ).status_code == 302
+
+
+@pytest.mark.parametrize("username", ["ana%00", "%ED%A0%80", "a" * 5000, "ana%0D%0Aroot"])
+def test_a_hostile_username_at_login_is_refused_or_recorded_never_a_crash(client, analyst,
+                                                                         username):
+    from qc.audit import verify_chain
+
+    response = client.post(reverse("login"), f"username={username}&password=x",
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    assert verify_chain().ok
