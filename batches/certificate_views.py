@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
-from .api.permissions import READ
+from .api.permissions import READ, READ_CERTIFICATES
 from .api.problems import Problem
 from .api.schema import problems
 from .api.views import ApiView
@@ -55,6 +55,7 @@ class CertificateApiView(ApiView):
     """GET the current signed certificate of a lot (or a given version) as PDF."""
 
     api_actions = {"GET": READ}
+    api_read_scope = READ_CERTIFICATES
     renderer_classes = [PdfRenderer, JSONRenderer]
 
     @extend_schema(

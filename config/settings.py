@@ -41,6 +41,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
+    # Before django.contrib.auth, so that its createsuperuser (refused: use create_admin,
+    # which leaves an audit event) takes the place of Django's.
+    "qc",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -52,7 +55,6 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_prometheus",
-    "qc",
     "batches",
 ]
 # bench-api's plain DRF create (bench/plaindrf/), the baseline the record path is measured
@@ -137,6 +139,10 @@ AXES_VERBOSE = False
 # django-axes' own login logs are purged after this many days (daily beat task); the audit
 # trail's login events are GMP records and are kept.
 LOGIN_RECORDS_RETENTION_DAYS = env_int("LOGIN_RECORDS_RETENTION_DAYS", 400, minimum=30)
+# Reverse proxies in front of the app (1 behind the nginx of deploy/): the client address
+# of login records and the lockout is taken from X-Forwarded-For through exactly that many.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "qc.client_address.client_ip"
 # Electronic signature lockout: consecutive wrong passwords at signing.
 SIGNATURE_FAILURE_LIMIT = env_int("SIGNATURE_FAILURE_LIMIT", 5, minimum=1)
 
@@ -223,6 +229,9 @@ CERTIFICATE_PAPER = env_choice("CERTIFICATE_PAPER", "A4", ("A4", "Letter"))
 SIGNING_P12_PATH = env_str("SIGNING_P12_PATH", str(VAR_DIR / "signing" / "site-signing.p12"))
 SIGNING_P12_PASSPHRASE = env_str("SIGNING_P12_PASSPHRASE")
 SIGNING_TSA_URL = env_str("SIGNING_TSA_URL") or None
+# Signed checkpoints of the audit chain head, one file each, never overwritten: mount a
+# place the database owner cannot rewrite (see deploy/README.md).
+AUDIT_CHECKPOINT_DIR = Path(env_str("AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")))
 
 # Nuclear data: ICRP-107 from radioactivedecay; a site may override half-lives,
 # e.g. "Ac-225=9.920d" (current evaluation). Certificates name the choice.

@@ -302,6 +302,11 @@ class InstrumentApiKey(models.Model):
     test_codes = models.JSONField(default=list, blank=True,
                                   help_text="Test codes the instrument may report; empty = none.")
     can_register_batches = models.BooleanField(default=False)
+    read_scopes = models.JSONField(
+        default=list, blank=True,
+        help_text="What the key may read beyond the lots and criteria it reports on: "
+        "read_certificates (release certificates), read_batch_records (a lot's whole record: "
+        "every result, evaluation and raw data). Empty = neither.")
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
