@@ -250,7 +250,8 @@ def test_the_demo_seeded_through_a_real_worker_ends_with_each_final_certificate_
     stack.start_redis()
     stack.start_worker()
     stack.start_beat()
-    seeded = subprocess.run([sys.executable, "manage.py", "seed_demo"], cwd=ROOT, env={
+    seeded = subprocess.run([sys.executable, "manage.py", "seed_demo", "--not-production"],
+                            cwd=ROOT, env={
         **stack.env, "DECAY_HALF_LIFE_OVERRIDES": "Ac-225=9.920d"}, capture_output=True,
         text=True, timeout=600)
     assert seeded.returncode == 0, seeded.stderr[-3000:]
