@@ -3,13 +3,16 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from batches.api.demo_keys import demo_instrument_keys
-from batches.demo import demo_logins, seed
+from batches.demo import demo_instrument_serials, demo_logins, seed
 from batches.stability.demo import seed_stability
+from qc.api_keys import SYSTEM_USERNAME_PREFIX
 
 
 def _foreign_users() -> list[str]:
     """Accounts the demo did not make: a sign that this database holds real records."""
     demo = {username for username, _, _ in demo_logins()}
+    # Each instrument's key acts through a system account named after the instrument.
+    demo |= {f"{SYSTEM_USERNAME_PREFIX}{serial}" for serial in demo_instrument_serials()}
     return sorted(set(get_user_model().objects.values_list("username", flat=True)) - demo)
 
 
