@@ -48,6 +48,8 @@ browser-deps:
 		(apt-get update -qq && apt-get install -y -qq chromium poppler-utils >/dev/null); } || \
 		{ echo "Install Chromium (/usr/bin/chromium) to run the browser tests"; exit 1; }
 	@command -v pdftoppm >/dev/null || { apt-get install -y -qq poppler-utils >/dev/null; }
+	@command -v qpdf >/dev/null && command -v zbarimg >/dev/null || \
+		{ apt-get install -y -qq qpdf zbar-tools >/dev/null; }
 
 test: $(STAMP) browser-deps
 	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
