@@ -56,8 +56,7 @@ def certificate_lookup(*, document_id: str, sha256: str = "") -> DocumentLookup:
     details = [f"{certificate.document_id}: lot {batch.lot_number}, {batch.product.name}, "
                f"{certificate.get_disposition_display().lower()} by "
                f"{certificate.signature.printed_name}.",
-               "Compare the lot, product and signer with the paper. To check the signed PDF "
-               "itself, upload it below."]
+               "Compare the lot, product and signer with the paper."]
     if not sha256:
         details.append("The link carries no fingerprint, so only the document id was checked.")
     pending = ()
