@@ -18,6 +18,7 @@ from .env import (
     env_secret,
     env_str,
     env_time_zone,
+    env_url,
 )
 from .sentry import sentry_init
 from .storage import media_storages
@@ -225,6 +226,9 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
 SITE_NAME = env_str("SITE_NAME", "alpharelease demo radiopharmacy")
 SITE_ADDRESS = env_str("SITE_ADDRESS", "Hot-cell wing, 1 Isotope Lane, 1000 AA Amsterdam, NL")
 SITE_LOT_PREFIX = env_str("SITE_LOT_PREFIX", "AR")
+# The public address of this site: the QR code on a certificate opens its verify page here.
+# Without it (and without DEBUG) certificates carry no QR code; `manage.py check` says so.
+SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
 CERTIFICATE_PAPER = env_choice("CERTIFICATE_PAPER", "A4", ("A4", "Letter"))
 SIGNING_P12_PATH = env_str("SIGNING_P12_PATH", str(VAR_DIR / "signing" / "site-signing.p12"))
 SIGNING_P12_PASSPHRASE = env_str("SIGNING_P12_PASSPHRASE")

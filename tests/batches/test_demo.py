@@ -51,3 +51,34 @@ def test_seeding_twice_changes_nothing(signing_identity, committed):
         assert demo.seed()["created"] is False
     assert (Batch.objects.count(), Signature.objects.count(),
             Certificate.objects.count()) == counts
+
+
+def test_seed_demo_prints_the_site_url_and_logins_last_and_keeps_task_logs_quiet(
+        monkeypatch, settings, caplog):
+    import io
+    import logging
+
+    from batches.management.commands import seed_demo
+
+    def noisy_seed():
+        logging.getLogger("celery.app.trace").info("Task evaluate_result succeeded")
+        logging.getLogger("celery.app.trace").warning("a task warning still shows")
+        return {"created": True, "users": {}}
+
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    monkeypatch.setattr(seed_demo, "seed", noisy_seed)
+    monkeypatch.setattr(seed_demo, "demo_instrument_keys", lambda: [])
+    monkeypatch.setattr(seed_demo, "seed_stability", lambda users: False)
+    out = io.StringIO()
+    level_before = logging.getLogger("celery").level
+    with caplog.at_level(logging.INFO):
+        call_command("seed_demo", "--not-production", stdout=out)
+    lines = out.getvalue().rstrip().splitlines()
+    logins = demo.demo_logins()
+    assert lines[-len(logins) - 2] == "Open http://127.0.0.1:8000/ and log in as:"
+    for line, (username, password, _) in zip(lines[-len(logins):], logins, strict=True):
+        assert line.split()[:2] == [username, password]
+    messages = [record.getMessage() for record in caplog.records]
+    assert "Task evaluate_result succeeded" not in messages
+    assert "a task warning still shows" in messages
+    assert logging.getLogger("celery").level == level_before  # restored afterwards

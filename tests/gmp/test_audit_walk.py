@@ -37,7 +37,7 @@ SERVICE_MODULES = ["batches.records.registration", "batches.records.results",
                    "batches.disposition.services", "batches.disposition.blockers",
                    "batches.disposition.record", "batches.certificates.services",
                    "batches.certificates.content", "batches.certificates.identity",
-                   "batches.certificates.verify",
+                   "batches.certificates.verify", "batches.certificates.lookup",
                    "qc.services", "qc.signatures", "qc.specification_edits", "qc.api_keys"]
 
 READ_ONLY = {
@@ -64,6 +64,8 @@ READ_ONLY = {
     "batches.certificates.identity.site_certificate_pem": "read",
     "batches.certificates.content.certificate_data": "read",
     "batches.certificates.verify.certificate_verify": "read",
+    "batches.certificates.content.verify_url": "read (the QR code's URL)",
+    "batches.certificates.lookup.certificate_lookup": "read (the QR code's verify page)",
     "batches.certificates.identity.warm_up": "loads fonts and the signing key; writes nothing",
     "qc.services.specification_record": "read",
     "qc.signatures.record_hash": "pure",

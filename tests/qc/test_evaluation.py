@@ -446,6 +446,20 @@ def test_the_decay_table_leaves_out_daughters_that_never_reach_1_percent(engine)
     assert len(table["times"]) == 11
 
 
+def test_short_lived_daughters_follow_their_parent_from_the_first_row(engine):
+    # Po-213 (3.7 us) is in equilibrium with Bi-213 within microseconds of separation: the
+    # table must not show it jumping from 0 to the parent's activity in the first step.
+    table = decay_table(product_nuclide="Bi-213", activity_bq=1.5e9, reference_time=EOS,
+                        until=EOS + timedelta(hours=1), step=None, engine=engine)
+    bi, po = table["activities_Bq"]["Bi-213"], table["activities_Bq"]["Po-213"]
+    assert bi[0] == pytest.approx(1.5e9)
+    for row in range(len(bi)):
+        assert po[row] / bi[row] == pytest.approx(po[-1] / bi[-1], rel=1e-3)
+    assert po[0] / bi[0] == pytest.approx(0.978, abs=0.005)  # the Bi-213 alpha/beta branch
+    # a daughter that really grows in, Pb-209 (3.25 h), still starts from zero
+    assert table["activities_Bq"]["Pb-209"][0] == 0.0
+
+
 def test_a_decay_table_step_that_gives_too_many_rows_is_refused(engine):
     with pytest.raises(ValueError, match="rows"):
         decay_table(
