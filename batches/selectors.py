@@ -171,6 +171,15 @@ def pending_post_release() -> list[PendingTests]:
     return rows
 
 
+def pending_tests(*, batch: Batch) -> list[Criterion]:
+    """The batch's may-release-before-result tests without a current passing result."""
+    passed = set(_current(Result.objects.filter(
+        batch=batch, evaluation__verdict=Verdict.PASS)).values_list("criterion_id", flat=True))
+    return [c for c in Criterion.objects.filter(specification_id=batch.specification_id,
+                                                release_before_result=True)
+            .order_by("position") if c.id not in passed]
+
+
 @dataclass(frozen=True)
 class PostReleaseAlert:
     batch: Batch

@@ -214,3 +214,17 @@ def test_a_reviewer_who_recorded_no_results_may_invalidate_and_sees_the_button(
 
 def test_unknown_lot_is_404(client_for, analyst, db):
     assert client_for(analyst).get(reverse("batch-detail", args=["NOPE"])).status_code == 404
+
+
+def test_a_900_word_rejection_reason_wraps_and_clips_with_show_all(
+        client_for, qp, settled_ac225, committed):
+    from batches.disposition import services as disposition
+    from tests.conftest import PASSWORD
+
+    reason = " ".join(["synthesis module fault during the labelling step"] * 130)
+    with committed():
+        disposition.batch_reject(actor=qp, password=PASSWORD, batch=settled_ac225,
+                                 reason=reason)
+    html = page(client_for(qp), settled_ac225).content.decode()
+    assert 'data-testid="long-text"' in html and "show all" in html
+    assert reason in html  # clipped on screen, all of it there for "show all" and print
