@@ -5,11 +5,11 @@ even an incremental update that a reader would display, breaks it.
 """
 
 import hashlib
-from collections.abc import Callable
 import io
 import textwrap
 import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
