@@ -51,7 +51,8 @@ def _time_html(moment: datetime, seconds: bool) -> str:
     local, _, utc_part = formatting.when(moment, seconds=seconds).partition(" (")
     if not utc_part:
         return format_html('<time datetime="{}">{}</time>', utc_iso(moment), local)
-    return format_html('<time datetime="{}">{} <span class="utc">({}</span></time>',
+    return format_html('<time datetime="{}"><span class="local">{}</span> '
+                       '<span class="utc">({}</span></time>',
                        utc_iso(moment), local, utc_part)
 
 

@@ -34,7 +34,7 @@ def test_it_shows_identity_source_times_and_what_set_the_expiry(
     assert "8.00 MBq" in html  # activity at calibration, SI-prefixed
     # every time carries its zone, with the UTC time in brackets
     assert 'datetime="' in html
-    assert re.search(r" CES?T <span class=\"utc\">\(\d\d:\d\d UTC\)</span></time>", html)
+    assert re.search(r" CES?T</span> <span class=\"utc\">\(\d\d:\d\d UTC\)</span></time>", html)
 
 
 def test_results_show_measured_and_judged_values_with_the_time_judged_at(
