@@ -180,3 +180,20 @@ def json_compact(value) -> str:
     import json
 
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
+
+
+@register.filter
+def changes(event) -> list:
+    """The event's change, field by field, as the pages show values (web.audit_changes)."""
+    from ..web.audit_changes import change_rows
+
+    return change_rows(event.before, event.after)
+
+
+@register.filter
+def person(event) -> str:
+    """Who did it: the person's name, with the username or key name that signed in."""
+    actor = getattr(event, "actor", None)
+    full = actor.get_full_name() if actor is not None else ""
+    return f"{full} ({event.actor_name})" if full and full != event.actor_name else (
+        event.actor_name)
