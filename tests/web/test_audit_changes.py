@@ -1,7 +1,6 @@
 """The audit trail shows each change as field, before and after, in the pages' formats, with
 the person's name; the raw record is one click away."""
 
-from datetime import UTC, datetime
 
 import pytest
 from django.urls import reverse
