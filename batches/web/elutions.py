@@ -2,6 +2,7 @@
 as the generator, time and activity are typed) and a warning when the activity is past it."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -45,7 +46,8 @@ class ElutionForm(LabForm):
 
     def clean_activity(self) -> float:
         try:
-            return parse_activity(self.cleaned_data["activity"])
+            return parse_activity(self.cleaned_data["activity"],
+                                  decimal_comma=settings.DECIMAL_COMMA)
         except ValueError as exc:
             raise forms.ValidationError(f"{exc}.") from None
 

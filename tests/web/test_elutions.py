@@ -134,3 +134,13 @@ def test_the_admin_shows_records_but_cannot_add_change_or_delete_them(admin_user
     inline = admin_site._registry[Generator].get_inline_instances(request)[0]
     assert not inline.has_add_permission(request, None)
     assert not inline.has_delete_permission(request)
+
+
+def test_the_form_takes_a_decimal_comma_where_the_site_writes_one(
+        client_for, operator, generator, settings):
+    settings.DECIMAL_COMMA = True
+    at = timezone.localtime() - timedelta(minutes=2)
+    client_for(operator).post(reverse("elution-record"), {
+        "generator": generator.pk, "eluted_at": at.strftime("%Y-%m-%dT%H:%M"),
+        "activity": "0,5 MBq", "volume_ml": "1.5"})
+    assert Elution.objects.get().activity_bq == pytest.approx(0.5e6)
