@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('batches', '0008_evaluation_error_verdict'),
+        ('batches', '0007_stability_results'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
