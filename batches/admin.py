@@ -1,13 +1,42 @@
+"""The admin shows the records but never changes them: elutions, batches, results,
+evaluations, invalidations and certificates are written only by the services, which audit
+every write (an elution through the operators' form). Generators and 225Ac lots are
+master data an administrator keeps here."""
+
 from django.contrib import admin
 
 from qc.admin import ReadOnlyAdmin
 
-from .models import Batch, Elution, Evaluation, Generator, Result, SourceLot
+from .models import (
+    Batch,
+    Certificate,
+    Elution,
+    Evaluation,
+    Generator,
+    Result,
+    ResultInvalidation,
+    SourceLot,
+)
 
 
 class ElutionInline(admin.TabularInline):
+    """Read-only: record an elution on Sources > Record an elution (audited)."""
+
     model = Elution
     extra = 0
+    fields = ("eluted_at", "activity_bq", "volume_ml", "recorded_by")
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Generator)
@@ -21,6 +50,12 @@ class GeneratorAdmin(admin.ModelAdmin):
 class SourceLotAdmin(admin.ModelAdmin):
     list_display = ("lot_number", "supplier", "route", "activity_bq", "reference_time",
                     "ac227_ratio_percent")
+
+
+@admin.register(Elution)
+class ElutionAdmin(ReadOnlyAdmin):
+    list_display = ("generator", "eluted_at", "activity_bq", "volume_ml", "recorded_by")
+    list_filter = ("generator",)
 
 
 @admin.register(Batch)
@@ -42,3 +77,13 @@ class ResultAdmin(ReadOnlyAdmin):
 @admin.register(Evaluation)
 class EvaluationAdmin(ReadOnlyAdmin):
     list_display = ("result", "verdict", "measured_value", "projected_value", "judged_at_time")
+
+
+@admin.register(ResultInvalidation)
+class ResultInvalidationAdmin(ReadOnlyAdmin):
+    list_display = ("result", "cause", "created_at")
+
+
+@admin.register(Certificate)
+class CertificateAdmin(ReadOnlyAdmin):
+    list_display = ("document_id", "batch", "version", "status", "issued_at")

@@ -10,7 +10,13 @@ from django.utils import timezone
 
 from qc.models import Criterion, Instrument, Product, Validity
 from qc.services import CRITERION_FIELDS
-from qc.units import ACCEPTED_ACTIVITY_UNITS, accepted_units, input_unit_for, parse_activity
+from qc.units import (
+    ACCEPTED_ACTIVITY_UNITS,
+    accepted_units,
+    decimal_text,
+    input_unit_for,
+    parse_activity,
+)
 
 from .models import Elution, SourceLot
 from .web import formatting, physics
@@ -98,7 +104,8 @@ class BatchRegisterForm(LabForm):
 
     def clean_activity(self) -> float:
         try:
-            return parse_activity(self.cleaned_data["activity"])
+            return parse_activity(self.cleaned_data["activity"],
+                                  decimal_comma=settings.DECIMAL_COMMA)
         except ValueError as exc:
             raise forms.ValidationError(f"{exc}.") from None
 
@@ -197,10 +204,12 @@ class ResultForm(LabForm):
         if not text:
             return None
         try:
-            return float(text)
+            return float(decimal_text(text, decimal_comma=settings.DECIMAL_COMMA))
         except ValueError:
+            example = "96,1" if settings.DECIMAL_COMMA else "96.1"
+            mark = "comma" if settings.DECIMAL_COMMA else "point"
             raise forms.ValidationError(
-                f"{text!r} is not a number; type digits with a decimal point, e.g. 96.1."
+                f"{text!r} is not a number; type digits with a decimal {mark}, e.g. {example}."
             ) from None
 
     def service_arguments(self) -> dict:

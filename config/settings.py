@@ -181,7 +181,11 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-LANGUAGE_CODE = "en-gb"
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en-gb")
+# Whether people type a decimal comma ("1,2 GBq"), as in most of continental Europe; by
+# default it follows the language. Forms and the API's unit parsing accept it when set.
+DECIMAL_COMMA = env_bool("DECIMAL_COMMA", LANGUAGE_CODE.split("-")[0].lower() in (
+    "de", "fr", "nl", "it", "es", "pt", "pl", "cs", "da", "sv", "fi", "nb", "no", "ru", "tr"))
 USE_I18N = False
 USE_TZ = True
 TIME_ZONE = env_time_zone("TIME_ZONE", "Europe/Amsterdam")

@@ -9,6 +9,7 @@ import io
 import textwrap
 import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -285,8 +286,14 @@ def _validation_context(trusted_cert_pem: bytes) -> ValidationContext:
                              allow_fetching=False)
 
 
-def verify_pdf(pdf_bytes: bytes, trusted_cert_pem: bytes) -> VerificationReport:
-    """Check the certification signature offline; never raises for a bad file."""
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def verify_pdf(pdf_bytes: bytes, trusted_cert_pem: bytes, *,
+               time_text: Callable[[datetime], str] = _utc_text) -> VerificationReport:
+    """Check the certification signature offline; never raises for a bad file. `time_text`
+    writes the signing time in the summary (the site's person-readable format)."""
     try:
         context = _validation_context(trusted_cert_pem)
     except ValueError as exc:
@@ -329,7 +336,7 @@ def verify_pdf(pdf_bytes: bytes, trusted_cert_pem: bytes) -> VerificationReport:
     if problems:
         summary = "NOT VALID: " + "; ".join(problems) + "."
     else:
-        when = f" at {report.signing_time:%Y-%m-%d %H:%M:%S %Z}" if report.signing_time else ""
+        when = f" at {time_text(report.signing_time)}" if report.signing_time else ""
         summary = (f"Valid: signed by {common_name}{when}; the whole document is covered "
                    "and unchanged since signing.")
     return VerificationReport(**{**report.__dict__, "summary": summary})
