@@ -76,12 +76,17 @@ PRODUCTS = [
             _c("activity", "Activity (of nominal at calibration)", "dose-cal", unit="%",
                lower_limit=90.0, upper_limit=110.0, judged_at="calibration",
                quantity="activity"),
-            # The recount needs 72 h of Pb-212 decay, longer than the shelf life: the batch
-            # is released before the result and the certificate lists it as pending.
+            # The gamma counter cannot separate Ra-224's 241.0 keV from Pb-212's 238.6 keV,
+            # so the recount counts the Pb-212 line and reads Ra-224 through the Pb-212 it
+            # supports. It is valid once the product's own Pb-212 is below 10 % of what
+            # Ra-224 at the 0.01 % limit supports: ~8.3 days after EOS, not 72 h (at 72 h
+            # the left-over Pb-212 is ~145 times the supported). The wait is derived from
+            # the chain (qc.physics.recount); the batch is released before the result and
+            # the certificate lists it as pending.
             _c("ra224-breakthrough", "Ra-224 breakthrough", "gamma-recount", unit="%",
                upper_limit=0.01, judged_at="calibration", quantity="breakthrough",
-               impurity_nuclide="Ra-224", validity="product_half_lives", validity_value=6.8,
-               release_before_result=True),
+               impurity_nuclide="Ra-224", validity="recount_line", validity_nuclide="Pb-212",
+               validity_value=0.1, release_before_result=True),
             *COMMON_TAIL,
         ],
     },
@@ -99,10 +104,14 @@ PRODUCTS = [
             _c("activity", "Activity (of nominal at calibration)", "dose-cal", unit="%",
                lower_limit=90.0, upper_limit=110.0, judged_at="calibration",
                quantity="activity"),
+            # Counted in the 440 keV window: Ac-225 supports Bi-213 (via Fr-221), and the
+            # product's own Bi-213 must first decay below 10 % of what Ac-225 at the limit
+            # supports: ~14.9 h after EOS (calibration 20 min after EOS), not 10 half-lives
+            # (7.6 h, when the left-over Bi-213 is still ~50 times the supported).
             _c("ac225-breakthrough", "Ac-225 breakthrough", "gamma-recount", unit="%",
                upper_limit=0.002, judged_at="calibration", quantity="breakthrough",
-               impurity_nuclide="Ac-225", validity="product_half_lives", validity_value=10,
-               release_before_result=True),
+               impurity_nuclide="Ac-225", validity="recount_line", validity_nuclide="Bi-213",
+               validity_value=0.1, release_before_result=True),
             _c("ph", "pH", "ph-strip", unit="pH", lower_limit=5.5, upper_limit=9.0),
             _c("endotoxin", "Bacterial endotoxins", "lal", unit="EU/mL", upper_limit=5.0,
                upper_inclusive=False, release_before_result=True),

@@ -21,7 +21,8 @@ class Verdict(StrEnum):
 
 JUDGED_AT = ("measured", "calibration", "expiry")
 QUANTITIES = ("plain", "activity", "activity_concentration", "breakthrough", "impurity_ratio")
-VALIDITIES = ("none", "daughter_equilibrium", "product_half_lives")
+VALIDITIES = ("none", "daughter_equilibrium", "product_half_lives", "recount_line")
+RECOUNT_TOLERANCE = 0.1  # default: the product's own activity on the line below 10 % of it
 DEVELOPED_AT = "developed_at"
 
 
@@ -43,7 +44,13 @@ class Rule:
       daughter_equilibrium: the count is valid only once ``validity_nuclide`` has regrown to
         ``validity_value`` (default 0.99) of equilibrium with the product nuclide, counted
         from the method time "developed_at".
-      product_half_lives: valid only ``validity_value`` half-lives of the product after EOS.
+      product_half_lives: valid only ``validity_value`` half-lives of the product after EOS;
+        for a breakthrough also not before the recount can see its limit (recount_line,
+        counted on ``validity_nuclide``'s line, or the product's own when empty).
+      recount_line (breakthrough only): the recount counts ``validity_nuclide``'s gamma line
+        and is valid once it reads the impurity at the upper limit within ``validity_value``
+        (default 0.1): the product's own activity on that line has decayed below 10 % of
+        what the impurity at its limit supports (qc.physics.recount).
     """
 
     test_code: str
@@ -119,6 +126,13 @@ def check_rule(rule: Rule) -> None:
         raise ValueError(f"{rule.test_code}: daughter_equilibrium needs the daughter nuclide")
     if rule.validity == "product_half_lives" and not rule.validity_value:
         raise ValueError(f"{rule.test_code}: product_half_lives needs the number of half-lives")
+    if rule.validity == "recount_line":
+        if rule.quantity != "breakthrough" or rule.upper is None or not rule.validity_nuclide:
+            raise ValueError(f"{rule.test_code}: recount_line is for a breakthrough with an "
+                             "upper limit and names the nuclide whose line is counted")
+        if rule.validity_value is not None and not 0.0 < rule.validity_value < 1.0:
+            raise ValueError(f"{rule.test_code}: recount_line tolerance must be between 0 "
+                             "and 1, e.g. 0.1")
 
 
 def check_aware(*moments: datetime | None) -> None:
