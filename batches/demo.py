@@ -417,6 +417,7 @@ def seed_release_history(users, *, now: datetime) -> list[Batch]:
          [("endotoxin", 60, 0.5, "EU/mL", "", {}),
           # the Ac-225 recount on the Bi-213 line is valid ~15 h after EOS (not 7.6 h)
           ("ac225-breakthrough", 16 * 60, 3.0e3, "Bq", "", {}),
+          ("ac225-breakthrough-expiry", 16 * 60, 3.0e3, "Bq", "", {}),
           ("sterility", 14 * 24 * 60, None, "", "sterile", {})]),
     ]
     made = []

@@ -142,6 +142,12 @@ class Criterion(models.Model):
     )
     quantity = models.CharField(max_length=24, choices=Quantity.choices, default=Quantity.PLAIN)
     impurity_nuclide = models.CharField(max_length=12, blank=True)
+    impurity_with_progeny = models.BooleanField(
+        default=False,
+        help_text="Judge a long-lived impurity's share with its progeny grown in since the "
+        "reference time (Ac-227 with Th-227 and Ra-223 and their daughters), not the parent "
+        "alone.",
+    )
     release_before_result = models.BooleanField(
         default=False,
         help_text="May release before result (e.g. sterility): allows a conditional release; "

@@ -19,7 +19,8 @@ SPECIFICATION_TYPE = "qc.specification"
 CRITERION_FIELDS = (
     "position", "test_code", "name", "unit", "lower_limit", "lower_inclusive", "upper_limit",
     "upper_inclusive", "text_requirement", "judged_at", "quantity", "impurity_nuclide",
-    "release_before_result", "validity", "validity_nuclide", "validity_value",
+    "impurity_with_progeny", "release_before_result", "validity", "validity_nuclide",
+    "validity_value",
 )
 
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from qc.formatting import format_duration, number, utc_text
 from qc.physics.decay import DecayEngine
+from qc.physics.inventory import eos_inventory
 from qc.physics.nuclides import normalise_nuclide
 from qc.physics.recount import RecountImpossible
 
@@ -101,11 +102,33 @@ def _line_wait(rule: Rule, batch: BatchTimes, engine: DecayEngine,
         return None
     judged = batch.expiry if rule.judged_at == "expiry" and batch.expiry else batch.calibration_time
     try:
+        inventory = eos_inventory(engine, product,
+                                  separated_before_eos_s=batch.separated_before_eos_s())
         wait_s = line_wait_s(rule, engine, product=product,
-                             share_at_s=max((judged - batch.eos).total_seconds(), 0.0))
+                             share_at_s=max((judged - batch.eos).total_seconds(), 0.0),
+                             product_inventory=inventory)
     except RecountImpossible as exc:
         return f"{rule.name}: {exc}; the count cannot be judged."
     return timedelta(seconds=wait_s)
+
+
+def check_expiry_measurement(
+    rule: Rule, measurement: Measurement, batch: BatchTimes
+) -> tuple[str | None, datetime | None]:
+    """A plain (or text) criterion judged at expiry is a statement about the product at
+    expiry, so its result must be measured at or after expiry; a decay-physics quantity
+    judged at expiry is a projection instead (the verdict says "projected to expiry")."""
+    if rule.judged_at != "expiry" or rule.quantity != "plain" or batch.expiry is None:
+        return None, None
+    if measurement.measured_at >= batch.expiry:
+        return None, batch.expiry
+    return (
+        f"{rule.name} is judged at expiry and is not a decay projection, so it must be "
+        f"measured at or after expiry ({utc_text(batch.expiry)}); it was measured "
+        f"{duration(batch.expiry - measurement.measured_at)} before expiry. Measure it again "
+        "at or after expiry.",
+        batch.expiry,
+    )
 
 
 def duration(delta: timedelta) -> str:

@@ -19,6 +19,8 @@ class Verdict(StrEnum):
     PENDING = "pending"
 
 
+# "expiry": a decay-physics quantity is projected to expiry; a plain (or text) result is a
+# statement about the product at expiry and must be measured at or after it
 JUDGED_AT = ("measured", "calibration", "expiry")
 QUANTITIES = ("plain", "activity", "activity_concentration", "breakthrough", "impurity_ratio")
 VALIDITIES = ("none", "daughter_equilibrium", "product_half_lives", "recount_line")
@@ -39,7 +41,10 @@ class Rule:
       breakthrough: impurity activity in Bq at the recount, corrected with the impurity
         nuclide back to the judged time, as % of the product activity then.
       impurity_ratio: activity ratio impurity/product in % at a reference time, projected
-        with the chain physics to the judged time (e.g. Ac-227/Ac-225 at expiry).
+        with the chain physics to the judged time (e.g. Ac-227/Ac-225 at expiry). With
+        ``impurity_with_progeny`` the impurity's share counts every radioactive member of its
+        chain grown in since the reference (Ac-227 with Th-227, Ra-223, ...), not the parent
+        alone.
     validity:
       daughter_equilibrium: the count is valid only once ``validity_nuclide`` has regrown to
         ``validity_value`` (default 0.99) of equilibrium with the product nuclide, counted
@@ -64,6 +69,7 @@ class Rule:
     judged_at: str = "measured"
     quantity: str = "plain"
     impurity_nuclide: str = ""
+    impurity_with_progeny: bool = False
     release_before_result: bool = False
     validity: str = "none"
     validity_nuclide: str = ""
@@ -88,6 +94,18 @@ class BatchTimes:
     expiry: datetime | None
     activity_at_calibration_bq: float
     volume_ml: float
+    # the daughters' state at EOS, as recorded on the batch: last separated at this time
+    # (None: at EOS), or not separated at all (in equilibrium with the product)
+    daughters_separated_at: datetime | None = None
+    daughters_in_equilibrium: bool = False
+
+    def separated_before_eos_s(self) -> float | None:
+        """For qc.physics.inventory.eos_inventory: None when not separated."""
+        if self.daughters_in_equilibrium:
+            return None
+        if self.daughters_separated_at is None:
+            return 0.0
+        return max((self.eos - self.daughters_separated_at).total_seconds(), 0.0)
 
 
 @dataclass(frozen=True)

@@ -47,8 +47,8 @@ def pending_results(analyst, batch, clock, *, fail: str = ""):
         # 10 % of what Ac-225 at the limit supports, ~15 h after EOS, not 10 half-lives
         # (7.6 h) (issue 14)
         clock.advance(hours=17)
-        record(analyst, batch, "ac225-breakthrough", batch.eos + timedelta(hours=16),
-               5.0e3, "Bq")
+        for code in ("ac225-breakthrough", "ac225-breakthrough-expiry"):
+            record(analyst, batch, code, batch.eos + timedelta(hours=16), 5.0e3, "Bq")
     clock.advance(days=14)  # Ph. Eur. 2.6.1 incubation
     record(analyst, batch, "sterility", clock.now(),
            text="growth observed" if fail == "sterility" else "no growth")
