@@ -87,3 +87,15 @@ def test_the_expiry_comes_earlier_when_the_progeny_counts(engine):
                                      share_percent=0.15, reference=REFERENCE,
                                      times=[whole.expiry], with_progeny=True)
     assert share == pytest.approx(0.7, abs=1e-3)
+
+
+def test_the_batch_page_curve_counts_the_progeny_when_the_criterion_does(settings):
+    from types import SimpleNamespace
+
+    from batches.web import physics
+
+    settings.DECAY_HALF_LIFE_OVERRIDES = ""
+    lot = SimpleNamespace(ac227_ratio_percent=0.2, reference_time=REFERENCE)
+    [alone] = physics.ac227_share_percent(lot, [EOS])
+    [whole] = physics.ac227_share_percent(lot, [EOS], with_progeny=True)
+    assert whole / alone == pytest.approx(1.84, abs=0.01)
