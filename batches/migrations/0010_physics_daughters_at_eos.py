@@ -15,7 +15,7 @@ def record_the_old_assumption(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('batches', '0008_evaluation_error_verdict'),
+        ('batches', '0007_stability_results'),
     ]
 
     operations = [
