@@ -97,6 +97,12 @@ class BatchRegisterForm(LabForm):
         help_text=f"A number and a unit: {ACCEPTED_ACTIVITY_UNITS}; e.g. 300 MBq or 8.1 mCi.")
     volume_ml = forms.FloatField(label="Volume (mL)", min_value=0.0,
                                  widget=forms.NumberInput(attrs={"step": "any"}))
+    daughters_separated_at = LocalDateTimeField(
+        label="Daughters last separated", required=False,
+        help_text="When the daughters were last separated from the product; empty for EOS.")
+    daughters_not_separated = forms.BooleanField(
+        label="Daughters not separated", required=False,
+        help_text="Tick when the daughters were not separated (in equilibrium at EOS).")
 
     def __init__(self, *args, now=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -128,6 +134,8 @@ class BatchRegisterForm(LabForm):
             "source_lot": source if isinstance(source, SourceLot) else None,
             "eos": data["eos"], "calibration_time": data["calibration_time"],
             "activity_bq": data["activity"], "volume_ml": data["volume_ml"],
+            "daughters_separated_at": data.get("daughters_separated_at"),
+            "daughters_not_separated": bool(data.get("daughters_not_separated")),
         }
 
 

@@ -133,6 +133,17 @@ class Batch(models.Model):
     )
     activity_bq = models.FloatField(help_text="Activity at the calibration time, in Bq.")
     volume_ml = models.FloatField(help_text="Volume of the batch, in mL.")
+    daughters_separated_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the product's daughters were last separated from it (for a generator "
+        "product: the elution/purification, by default EOS). Every projection, decay table "
+        "and recount wait starts from this state. Empty when they were not separated.",
+    )
+    daughters_not_separated = models.BooleanField(
+        default=False,
+        help_text="The daughters were not separated: they are in equilibrium with the product "
+        "at EOS.",
+    )
     expiry = models.DateTimeField(
         null=True, blank=True,
         help_text="Earliest of EOS + shelf life and any decay-projected failure.",

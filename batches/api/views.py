@@ -243,7 +243,9 @@ class BatchListView(ApiView, generics.ListAPIView):
                 actor=actor, actor_name=actor_name, lot_number=v["lot_number"],
                 product=v["product"], eos=v["eos"], calibration_time=v["calibration_time"],
                 activity_bq=v["activity_bq"], volume_ml=v["volume_ml"], elution=v["elution"],
-                source_lot=v["source_lot"], channel=Channel.API)
+                source_lot=v["source_lot"], channel=Channel.API,
+                daughters_separated_at=v.get("daughters_separated_at"),
+                daughters_not_separated=v.get("daughters_not_separated", False))
         except DjangoValidationError as exc:
             raise validation_problem(django_errors(exc, {"activity_bq": "activity"})) from None
         return Response(_detail(batch.lot_number), status=201,

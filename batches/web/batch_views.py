@@ -143,7 +143,9 @@ def _ac227_share(batch: Batch, statuses, now: datetime):
     moments = [("Lot reference (supplier certificate)", lot.reference_time),
                ("End of synthesis", batch.eos), ("Calibration", batch.calibration_time),
                ("Now", now), ("Expiry", end)]
-    shares = physics.ac227_share_percent(lot, times + [m for _, m in moments])
+    with_progeny = bool(criterion and criterion.impurity_with_progeny)
+    shares = physics.ac227_share_percent(lot, times + [m for _, m in moments],
+                                         with_progeny=with_progeny)
     curve, at_moments = shares[:points], shares[points:]
     limit = criterion.upper_limit if criterion else None
     chart = charts.Chart(

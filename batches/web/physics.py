@@ -47,12 +47,14 @@ def lot_activity_now(lot: SourceLot, now: datetime) -> float:
     return decayed("Ac-225", lot.activity_bq, lot.reference_time, now)
 
 
-def ac227_share_percent(lot: SourceLot, times: Sequence[datetime]) -> list[float]:
+def ac227_share_percent(lot: SourceLot, times: Sequence[datetime],
+                        with_progeny: bool = False) -> list[float]:
     """Ac-227/Ac-225 activity share (%) at each time, from the lot certificate's share at its
-    reference time, before the reference time as well as after (see activity_share_percent)."""
+    reference time, before the reference time as well as after (see activity_share_percent);
+    with its progeny when the criterion judges it so."""
     return activity_share_percent(
         site_engine(), product="Ac-225", impurity="Ac-227", share_percent=lot.ac227_ratio_percent,
-        reference=lot.reference_time, times=times)
+        reference=lot.reference_time, times=times, with_progeny=with_progeny)
 
 
 def elution_yields(generator: Generator, elutions: Sequence[Elution]) -> dict[int, float]:

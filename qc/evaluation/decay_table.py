@@ -4,6 +4,7 @@ steps from a reference time to expiry, for the batch page and the certificate.""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -35,10 +36,13 @@ def decay_table(
     step: timedelta | None,
     engine: DecayEngine,
     max_rows: int = 25,
+    daughters: Mapping[str, float] | None = None,
 ) -> dict:
     """Activities of the product and its key daughters from ``reference_time`` to ``until``.
 
-    The product is taken as pure at ``reference_time`` (as at separation); key daughters are
+    ``daughters`` gives the inventory at ``reference_time`` per 1 Bq of the product (qc.
+    physics.inventory.eos_inventory: the state the batch record states); without it the
+    product is taken as pure at ``reference_time`` (as at separation). Key daughters are
     those whose activity exceeds 1 % of the product's at some time in the span. Daughters with
     a half-life below SHORT_LIVED_S follow their parent from the first instant. Rows fall at
     regular steps (a readable one is chosen when ``step`` is None), plus ``until`` itself.
@@ -60,7 +64,9 @@ def decay_table(
     if not activity_bq > 0:
         raise ValueError("The activity must be positive")
     product = normalise_nuclide(product_nuclide)
-    inventory = {product: activity_bq}
+    inventory = {normalise_nuclide(name): activity_bq * share
+                 for name, share in (daughters or {}).items()}
+    inventory[product] = activity_bq
 
     dense = engine.project(inventory, np.linspace(0.0, span, 513))
     with np.errstate(divide="ignore", invalid="ignore"):

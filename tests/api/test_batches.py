@@ -217,3 +217,29 @@ def test_a_registration_retry_is_replayed_and_a_duplicate_lot_is_refused(module_
     assert again.status_code == 422
     assert "already registered" in fields(again)["lot_number"]
     assert Batch.objects.filter(lot_number="PB212-API-001").count() == 1
+
+
+def test_registration_records_the_daughters_separated_at_eos_by_default(module_client, elution,
+                                                                       now):
+    response = module_client.post("/api/v1/batches/", registration(now, elution))
+    assert response.status_code == 201, response.content
+    batch = Batch.objects.get(lot_number="PB212-API-001")
+    assert batch.daughters_separated_at == batch.eos and not batch.daughters_not_separated
+    event = AuditEvent.objects.get(action="batch.register", batch_lot="PB212-API-001")
+    assert event.after["daughters_not_separated"] is False
+
+
+def test_registration_records_daughters_that_were_not_separated(module_client, elution, now):
+    response = module_client.post("/api/v1/batches/", registration(
+        now, elution, daughters_not_separated=True))
+    assert response.status_code == 201, response.content
+    batch = Batch.objects.get(lot_number="PB212-API-001")
+    assert batch.daughters_not_separated and batch.daughters_separated_at is None
+
+
+def test_registration_refuses_a_separation_after_eos(module_client, elution, now):
+    response = module_client.post("/api/v1/batches/", registration(
+        now, elution, daughters_separated_at=now.isoformat()))
+    assert response.status_code == 422, response.content
+    assert "after the end of synthesis" in fields(response)["daughters_separated_at"]
+    assert not Batch.objects.filter(lot_number="PB212-API-001").exists()
