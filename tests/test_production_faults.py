@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.utils import timezone
 
@@ -26,6 +27,7 @@ from batches.models import Batch, BatchStatus, Certificate, CertificateStatus, E
 from config.celery import app
 from qc.api_keys import api_key_create
 from qc.models import Instrument, InstrumentKind
+from qc.roles import Role
 from tests.conftest import PASSWORD
 from tests.factories import make_ac225_batch, make_instrument, record_release_required_results
 
@@ -253,6 +255,8 @@ def test_a_worker_killed_while_issuing_leaves_exactly_one_current_certificate(
 
 def test_the_demo_seeded_through_a_real_worker_ends_with_each_final_certificate_current(
         stack, tmp_path):
+    for role in Role:  # made by a migration; a transactional test's flush removed them
+        Group.objects.get_or_create(name=role.value)
     stack.start_redis()
     stack.start_worker()
     stack.start_beat()
