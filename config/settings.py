@@ -144,6 +144,7 @@ LOGIN_RECORDS_RETENTION_DAYS = env_int("LOGIN_RECORDS_RETENTION_DAYS", 400, mini
 # of login records and the lockout is taken from X-Forwarded-For through exactly that many.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 AXES_CLIENT_IP_CALLABLE = "qc.client_address.client_ip"
+AXES_USERNAME_CALLABLE = "qc.client_address.login_username"
 # Electronic signature lockout: consecutive wrong passwords at signing.
 SIGNATURE_FAILURE_LIMIT = env_int("SIGNATURE_FAILURE_LIMIT", 5, minimum=1)
 

@@ -34,3 +34,19 @@ def client_ip(request) -> str:
     if len(forwarded) < count:
         return remote
     return _address(forwarded[-count]) or remote
+
+
+USERNAME_MAX_LENGTH = 150  # django.contrib.auth's username column
+
+
+def login_username(request, credentials: dict | None = None) -> str:
+    """The username a login attempt names, as the lockout records it (AXES_USERNAME_CALLABLE):
+    cut to the username column's length. Django's login form does not limit it, and the
+    lockout table's column would refuse a longer one on PostgreSQL (a 500 instead of "wrong
+    username or password")."""
+    field = getattr(settings, "AXES_USERNAME_FORM_FIELD", "username")
+    if credentials:
+        value = credentials.get(field)
+    else:
+        value = request.POST.get(field) if request is not None else None
+    return str(value)[:USERNAME_MAX_LENGTH] if value is not None else ""

@@ -169,10 +169,8 @@ def test_postgresql_refuses_raw_update_and_delete_of_gmp_records(
 @pytest.mark.parametrize("table, model", [(table, model) for table, _, model in APPEND_ONLY])
 def test_postgresql_refuses_truncate_of_gmp_records(ac225_batch, analyst, reviewer, table,
                                                     model):
-    from batches import services
-
     failing = record(analyst, ac225_batch, "ph", ac225_batch.eos, 9.9, "pH")
-    services.result_evaluate(result_id=failing.pk)
+    evaluation.result_evaluate(result_id=failing.pk)
     disposition.result_invalidate(actor=reviewer, password=PASSWORD, result=failing,
                                   cause="strip misread")
     before = model.objects.count()
