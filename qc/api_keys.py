@@ -21,6 +21,7 @@ from config.sql import fetch_active_key
 
 from .audit import audit_record
 from .errors import RuleViolation
+from .instruments import require_qualified
 from .models import Criterion, Instrument, InstrumentApiKey
 from .roles import Role, has_role
 
@@ -89,6 +90,7 @@ def api_key_create(*, actor, instrument: Instrument, test_codes: Iterable[str],
     """Create a key and return it with its plaintext, which is never stored or shown again."""
     _require_key_admin(actor)
     codes = _check_test_codes(test_codes)
+    require_qualified(instrument, codes)
     if not codes and not can_register_batches:
         raise ValidationError({"test_codes": [
             "A key must allow at least one test code or batch registration; otherwise it "

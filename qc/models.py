@@ -152,6 +152,12 @@ class Criterion(models.Model):
         null=True, blank=True,
         help_text="Equilibrium fraction (e.g. 0.99) or number of product half-lives.",
     )
+    earliest_after = models.DurationField(
+        null=True, blank=True,
+        help_text="The earliest a result can exist, counted from EOS: the method's incubation "
+        "or wait, e.g. 14 days for sterility (Ph. Eur. 2.6.1 incubates 14 days). A result "
+        "measured earlier is refused. Empty: from EOS.",
+    )
 
     class Meta:
         ordering = ["specification", "position", "id"]
@@ -197,6 +203,12 @@ class Instrument(models.Model):
         "recalibrated."
     )
     in_service = models.BooleanField(default=True)
+    qualified_test_codes = models.JSONField(
+        default=list, blank=True,
+        help_text="Test codes the instrument is qualified to report (installation, operational "
+        "and performance qualification for the method; EU GMP Annex 15). Results and API keys "
+        "for other tests are refused. Changed only through instrument_qualify (audited).",
+    )
 
     class Meta:
         ordering = ["serial"]

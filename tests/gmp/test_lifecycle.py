@@ -15,7 +15,12 @@ from batches.records import results as records
 from qc.models import AuditEvent, Signature
 from tests.conftest import PASSWORD
 
-from .flows import conditionally_released, record, release_required_results
+from .flows import (
+    conditionally_released,
+    record,
+    release_required_results,
+    with_rapid_sterility,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -148,6 +153,7 @@ def test_a_pending_result_failing_after_conditional_release_flags_the_batch_for_
 
 def test_a_result_failing_on_a_fully_released_batch_flags_it_too(
         ac225_batch, analyst, reviewer, qp, committed, mailoutbox, clock):
+    with_rapid_sterility(ac225_batch)
     with committed():
         release_required_results(analyst, ac225_batch)
         record(analyst, ac225_batch, "sterility", clock.now(), text="no growth")
@@ -170,6 +176,7 @@ def test_a_result_failing_on_a_fully_released_batch_flags_it_too(
 
 def test_a_batch_whose_every_criterion_passed_is_released_directly_after_review(
         ac225_batch, analyst, reviewer, qp, committed, certificate_requests):
+    with_rapid_sterility(ac225_batch)
     with committed():
         release_required_results(analyst, ac225_batch)
         record(analyst, ac225_batch, "sterility", ac225_batch.eos, text="no growth")

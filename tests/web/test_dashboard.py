@@ -110,7 +110,7 @@ def test_a_conditionally_released_batch_lists_its_pending_tests(
 
 
 def test_a_failure_after_release_shows_as_post_release_oos(
-        client_for, qp, analyst, reviewed_pb212, committed, monkeypatch):
+        client_for, qp, analyst, reviewed_pb212, committed, monkeypatch, clock):
     import batches.certificates.services
 
     monkeypatch.setattr(batches.certificates.services, "certificate_request_issue",
@@ -118,7 +118,9 @@ def test_a_failure_after_release_shows_as_post_release_oos(
     with committed():
         disposition.batch_release_conditionally(actor=qp, password=PASSWORD,
                                                 batch=reviewed_pb212)
-        record(analyst, reviewed_pb212, "sterility", timezone.now(), text="growth")
+    clock.advance(days=14, minutes=5)  # the sterility incubation (Ph. Eur. 2.6.1)
+    with committed():
+        record(analyst, reviewed_pb212, "sterility", clock.now(), text="growth")
     response = client_for(qp).get(reverse("dashboard"))
     [alert] = response.context["oos"]
     assert alert.batch.lot_number == reviewed_pb212.lot_number
