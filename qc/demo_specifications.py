@@ -45,8 +45,8 @@ def _vector_function(target: str, **kw):
 
 
 def _endotoxin_per_dose(**kw):
-    return _c("endotoxin-dose", "Bacterial endotoxins per administered volume (K/M)", "calc",
-              unit="EU", upper_limit=175.0, **kw)
+    return _c("endotoxin-dose", "Endotoxins per dose (K/M: 175 EU per administered volume)",
+              "calc", unit="EU", upper_limit=175.0, **kw)
 
 
 def _appearance():
@@ -98,10 +98,10 @@ PRODUCTS = [
             # besides Ac-227; Th-229-derived Ac-225 can carry Ra-225/Th-229, Ra-226-route
             # Ac-225 Ra-226, and Th-228 may follow any thorium target. HPGe on the batch;
             # limits are examples (Sgouros 2021 models the accelerator impurities).
-            _c("ac226-share", "Radionuclidic purity: Ac-226/Ac-225 (spallation route)", "hpge",
-               unit="%", upper_limit=0.1),
-            _c("rn-impurities", "Radionuclidic purity: Ra-225/Th-229, Ra-226, Th-228 (sum)",
-               "hpge", unit="%", upper_limit=0.1),
+            _c("ac226-share", "Ac-226 impurity (radionuclidic purity, % of Ac-225; spallation "
+               "route)", "hpge", unit="%", upper_limit=0.1),
+            _c("rn-impurities", "Other radionuclides (Ra-225, Th-229, Ra-226, Th-228; sum, % of "
+               "Ac-225)", "hpge", unit="%", upper_limit=0.1),
             # Ethanol in the formulation (radiolysis quencher): Ph. Eur. residual solvents,
             # <= 10 % V/V as in the Ph. Eur. monographs of radiolabelled peptides.
             _c("ethanol", "Ethanol (residual solvent)", "gc", unit="%", upper_limit=10.0),

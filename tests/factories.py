@@ -1,6 +1,8 @@
 """Factories built on the services, so test data obeys the same rules as real data."""
 
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from unittest import mock
 
 from django.utils import timezone
 
@@ -135,3 +137,11 @@ def record_release_required_results(batch, analyst, *, now: datetime) -> list:
             actor=analyst, batch=batch, criterion=c, measured_at=at,
             method_times=method_times, **passing_result(batch, c, at=at)))
     return results
+
+
+@contextmanager
+def application_time(moment: datetime):
+    """Run the services as if at `moment` (e.g. register a batch when it was made: a batch
+    already expired cannot be registered now)."""
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield

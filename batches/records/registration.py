@@ -85,10 +85,7 @@ def batch_register(
             errors["source"] = [f"Generator {elution.generator.serial} expired on "
                                 f"{elution.generator.expires_on:%Y-%m-%d}; this elution is "
                                 "later and cannot be used for a batch."]
-    if not errors:
-        errors.update(batch_plausibility_errors(
-            product=product, eos=eos, calibration_time=calibration_time, activity_bq=activity_bq,
-            elution=elution, source_lot=source_lot, now=timezone.now()))
+    plausible = not errors
     specification = None
     if product is None:
         errors["product"] = ["Choose a product."]
@@ -97,6 +94,10 @@ def batch_register(
         if specification is None:
             errors["product"] = [f"{product.name} has no approved specification in force at "
                                  "this EOS; QA must approve one first."]
+    if plausible:
+        errors.update(batch_plausibility_errors(
+            product=product, eos=eos, calibration_time=calibration_time, activity_bq=activity_bq,
+            elution=elution, source_lot=source_lot, now=timezone.now()))
     if errors:
         raise ValidationError(errors)
 

@@ -44,6 +44,10 @@ def pending_results(analyst, batch, clock, *, fail: str = ""):
     if family == "generator_bi213":
         record(analyst, batch, "endotoxin", batch.eos + timedelta(minutes=9),
                9.0 if fail == "endotoxin" else 1.1, "EU/mL")
+        record(analyst, batch, "endotoxin-dose", batch.eos + timedelta(minutes=9),
+               1.1 * batch.volume_ml, "EU")
+        clock.advance(hours=1)  # the binding assay outlasts 213Bi's 1 h shelf life
+        record(analyst, batch, "vector-function", batch.eos + timedelta(minutes=70), 80.0, "%")
         clock.advance(hours=8)  # Ac-225 recount: 10 Bi-213 half-lives (7.6 h) after EOS
         record(analyst, batch, "ac225-breakthrough", batch.eos + timedelta(hours=7, minutes=45),
                5.0e3, "Bq")
