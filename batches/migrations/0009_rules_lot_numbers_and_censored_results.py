@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('batches', '0008_evaluation_error_verdict'),
+        ('batches', '0007_stability_results'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('qc', '0003_instrument_api_keys'),
+        ('qc', '0005_stability_protocols'),
     ]
 
     operations = [
