@@ -12,7 +12,8 @@ PORT ?= 8000
 # The demo runs with DEBUG on, its own database under var/, tasks in process, and the
 # current-evaluation Ac-225 half-life (ICRP-107 says 10.0 d).
 DEMO_ENV := DEBUG=true DATABASE_URL= CELERY_BROKER_URL= LOG_FORMAT=text \
-	DECAY_HALF_LIFE_OVERRIDES=Ac-225=9.920d SIGNING_P12_PASSPHRASE=demo-signing-passphrase
+	DECAY_HALF_LIFE_OVERRIDES=Ac-225=9.920d SIGNING_P12_PASSPHRASE=demo-signing-passphrase \
+	SITE_URL=http://$(HOST):$(PORT)
 TEST_ENV := SECRET_KEY=test-only-secret-key-not-for-production DEBUG=false \
 	SIGNING_P12_PASSPHRASE=test-signing-passphrase
 
@@ -48,6 +49,8 @@ browser-deps:
 		(apt-get update -qq && apt-get install -y -qq chromium poppler-utils >/dev/null); } || \
 		{ echo "Install Chromium (/usr/bin/chromium) to run the browser tests"; exit 1; }
 	@command -v pdftoppm >/dev/null || { apt-get install -y -qq poppler-utils >/dev/null; }
+	@command -v qpdf >/dev/null && command -v zbarimg >/dev/null || \
+		{ apt-get install -y -qq qpdf zbar-tools >/dev/null; }
 
 test: $(STAMP) browser-deps
 	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)

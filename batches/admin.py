@@ -1,46 +1,42 @@
-from datetime import timedelta
+"""The admin shows the records but never changes them: elutions, batches, results,
+evaluations, invalidations and certificates are written only by the services, which audit
+every write (an elution through the operators' form). Generators and 225Ac lots are
+master data an administrator keeps here."""
 
-from django import forms
-from django.conf import settings
 from django.contrib import admin
-from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from qc.admin import ReadOnlyAdmin
 
-from .models import Batch, Elution, Evaluation, Generator, Result, SourceLot
-from .records.plausibility import elution_plausibility_errors
-
-
-class ElutionForm(forms.ModelForm):
-    """An elution is not in the future and holds no more than its generator's ingrowth
-    (batches.records.plausibility), whoever types it in."""
-
-    class Meta:
-        model = Elution
-        fields = ("eluted_at", "activity_bq")
-
-    def clean(self):
-        data = super().clean()
-        # The inline of a generator being added has no generator yet: only the clock check.
-        generator = self.instance.generator if self.instance.generator_id else None
-        if data.get("eluted_at") and data.get("activity_bq") and generator is not None:
-            errors = elution_plausibility_errors(
-                generator=generator, eluted_at=data["eluted_at"],
-                activity_bq=data["activity_bq"], now=timezone.now(),
-                exclude_id=self.instance.pk)
-            if errors:
-                raise ValidationError(errors)
-        elif data.get("eluted_at") and data["eluted_at"] > timezone.now() + timedelta(
-                seconds=settings.MEASURED_AT_CLOCK_SKEW_S):
-            raise ValidationError({"eluted_at": "The elution time is in the future."})
-        return data
+from .models import (
+    Batch,
+    Certificate,
+    Elution,
+    Evaluation,
+    Generator,
+    Result,
+    ResultInvalidation,
+    SourceLot,
+)
 
 
 class ElutionInline(admin.TabularInline):
+    """Read-only: record an elution on Sources > Record an elution (audited)."""
+
     model = Elution
-    form = ElutionForm
     extra = 0
+    fields = ("eluted_at", "activity_bq", "volume_ml", "recorded_by")
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Generator)
@@ -54,6 +50,12 @@ class GeneratorAdmin(admin.ModelAdmin):
 class SourceLotAdmin(admin.ModelAdmin):
     list_display = ("lot_number", "supplier", "route", "activity_bq", "reference_time",
                     "ac227_ratio_percent")
+
+
+@admin.register(Elution)
+class ElutionAdmin(ReadOnlyAdmin):
+    list_display = ("generator", "eluted_at", "activity_bq", "volume_ml", "recorded_by")
+    list_filter = ("generator",)
 
 
 @admin.register(Batch)
@@ -75,3 +77,13 @@ class ResultAdmin(ReadOnlyAdmin):
 @admin.register(Evaluation)
 class EvaluationAdmin(ReadOnlyAdmin):
     list_display = ("result", "verdict", "measured_value", "projected_value", "judged_at_time")
+
+
+@admin.register(ResultInvalidation)
+class ResultInvalidationAdmin(ReadOnlyAdmin):
+    list_display = ("result", "cause", "created_at")
+
+
+@admin.register(Certificate)
+class CertificateAdmin(ReadOnlyAdmin):
+    list_display = ("document_id", "batch", "version", "status", "issued_at")

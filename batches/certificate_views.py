@@ -8,11 +8,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
-from .api.permissions import READ
+from .api.permissions import READ, READ_CERTIFICATES
 from .api.problems import Problem
 from .api.schema import problems
 from .api.views import ApiView
 from .certificates.identity import SigningIdentityMissing
+from .certificates.lookup import LookupRefused, certificate_lookup
 from .certificates.verify import certificate_verify
 from .models import Batch, Certificate, CertificateStatus
 from .records.lots import storage_name
@@ -56,6 +57,7 @@ class CertificateApiView(ApiView):
     """GET the current signed certificate of a lot (or a given version) as PDF."""
 
     api_actions = {"GET": READ}
+    api_read_scope = READ_CERTIFICATES
     renderer_classes = [PdfRenderer, JSONRenderer]
 
     @extend_schema(
@@ -100,8 +102,22 @@ class VerifyForm(forms.Form):
         return upload
 
 
+def certificate_lookup_page(request):
+    """What the QR code on a printed certificate opens: ?document=CoR-...&sha256=..."""
+    try:
+        lookup = certificate_lookup(document_id=request.GET.get("document", ""),
+                                    sha256=request.GET.get("sha256", ""))
+    except LookupRefused as exc:
+        return render(request, "batches/certificate_lookup.html", {"error": str(exc)},
+                      status=400)
+    return render(request, "batches/certificate_lookup.html", {"lookup": lookup},
+                  status=404 if lookup.verdict == "unknown" else 200)
+
+
 def certificate_verify_page(request):
     """Anyone holding a certificate may check it here, without logging in."""
+    if request.method == "GET" and request.GET.get("document"):
+        return certificate_lookup_page(request)
     check, error = None, ""
     form = VerifyForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():

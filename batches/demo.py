@@ -143,7 +143,7 @@ def seed(*, now: datetime | None = None) -> dict[str, object]:
         return _demo_record(analyst, batch, code, at, value, unit, text, **method_times)
 
     # 212Pb: made this morning, every release-required test passed; sterility and the
-    # 72 h Ra-224 recount are still to come (a conditional release candidate).
+    # Ra-224 recount (8.3 d after EOS) are still to come (a conditional release candidate).
     eos = now - timedelta(hours=3)
     pb = batch_register(
         actor=operator, lot_number="PB212-2611-001", product=products["pb212-dotamtate"],
@@ -242,7 +242,7 @@ def seed_dispositions(users, *, now: datetime | None = None) -> dict[str, list[B
 
     A fully released batch cannot be made honestly at seeding time: full release needs
     every criterion passed, and the may-release-before-result tests (sterility: 14 days;
-    Ra-224 recount: 72 h after EOS; Ac-225 recount: 7.6 h after EOS) only give results
+    Ra-224 recount: 8.3 d after EOS; Ac-225 recount: ~15 h after EOS) only give results
     after the batch has expired, so a full release always closes a conditional release
     signed days earlier, and signatures carry the server's time."""
     now = now or timezone.now()
@@ -388,7 +388,9 @@ def seed_release_history(users, *, now: datetime) -> list[Batch]:
              ("vector-integrity", 22, 97.9, "%", "", {}),
              ("endotoxin-dose", 41, 5.0, "EU", "", {}),
              ("vector-function", 50, 81.0, "%", "", {})],
-         [("ra224-breakthrough", 73 * 60, 2.6e3, "Bq", "", {}),
+         # the Ra-224 recount on the Pb-212 line is valid 8.32 d after EOS (not 72 h):
+         # 1.0 kBq at 9 d is 5.5 kBq at calibration, 0.0018 % of 300 MBq
+         [("ra224-breakthrough", 9 * 24 * 60, 1.0e3, "Bq", "", {}),
           ("sterility", 14 * 24 * 60, None, "", "sterile", {})]),
         ("BI213-2611-000", "bi213-dotatoc", now - timedelta(days=15, hours=-4),
          timedelta(minutes=20), 1.1e9, 3.0,
@@ -403,7 +405,9 @@ def seed_release_history(users, *, now: datetime) -> list[Batch]:
          [("endotoxin", 60, 0.5, "EU/mL", "", {}),
           ("endotoxin-dose", 61, 1.5, "EU", "", {}),
           ("vector-function", 6 * 60, 78.0, "%", "", {}),
-          ("ac225-breakthrough", 8 * 60, 3.0e3, "Bq", "", {}),
+          # the Ac-225 recount on the Bi-213 line is valid ~15 h after EOS (not 7.6 h)
+          ("ac225-breakthrough", 16 * 60, 3.0e3, "Bq", "", {}),
+          ("ac225-breakthrough-expiry", 16 * 60, 3.0e3, "Bq", "", {}),
           ("sterility", 14 * 24 * 60, None, "", "sterile", {})]),
     ]
     made = []

@@ -11,7 +11,13 @@ from django.utils import timezone
 
 from qc.models import Criterion, Instrument, Product, Validity
 from qc.services import CRITERION_FIELDS
-from qc.units import ACCEPTED_ACTIVITY_UNITS, accepted_units, input_unit_for, parse_activity
+from qc.units import (
+    ACCEPTED_ACTIVITY_UNITS,
+    accepted_units,
+    decimal_text,
+    input_unit_for,
+    parse_activity,
+)
 
 from .models import Elution, SourceLot
 from .records.checks import split_censored
@@ -101,6 +107,12 @@ class BatchRegisterForm(LabForm):
         help_text=f"A number and a unit: {ACCEPTED_ACTIVITY_UNITS}; e.g. 300 MBq or 8.1 mCi.")
     volume_ml = forms.FloatField(label="Volume (mL)", min_value=0.0,
                                  widget=forms.NumberInput(attrs={"step": "any"}))
+    daughters_separated_at = LocalDateTimeField(
+        label="Daughters last separated", required=False,
+        help_text="When the daughters were last separated from the product; empty for EOS.")
+    daughters_not_separated = forms.BooleanField(
+        label="Daughters not separated", required=False,
+        help_text="Tick when the daughters were not separated (in equilibrium at EOS).")
 
     def __init__(self, *args, now=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -115,7 +127,8 @@ class BatchRegisterForm(LabForm):
 
     def clean_activity(self) -> float:
         try:
-            return parse_activity(self.cleaned_data["activity"])
+            return parse_activity(self.cleaned_data["activity"],
+                                  decimal_comma=settings.DECIMAL_COMMA)
         except ValueError as exc:
             raise forms.ValidationError(f"{exc}.") from None
 
@@ -138,6 +151,8 @@ class BatchRegisterForm(LabForm):
             "source_lot": source if isinstance(source, SourceLot) else None,
             "eos": data["eos"], "calibration_time": data["calibration_time"],
             "activity_bq": data["activity"], "volume_ml": data["volume_ml"],
+            "daughters_separated_at": data.get("daughters_separated_at"),
+            "daughters_not_separated": bool(data.get("daughters_not_separated")),
         }
 
 
@@ -222,11 +237,13 @@ class ResultForm(LabForm):
         if not text:
             return None
         try:
-            number = float(text)
+            number = float(decimal_text(text, decimal_comma=settings.DECIMAL_COMMA))
         except ValueError:
+            example = "96,1" if settings.DECIMAL_COMMA else "96.1"
+            mark = "comma" if settings.DECIMAL_COMMA else "point"
             raise forms.ValidationError(
-                f"{text!r} is not a number; type digits with a decimal point, e.g. 96.1, or "
-                "a result beyond a quantitation limit as '< 2.5' or '> 99'."
+                f"{text!r} is not a number; type digits with a decimal {mark}, e.g. {example}, "
+                "or a result beyond a quantitation limit as '< 2.5' or '> 99'."
             ) from None
         if not math.isfinite(number):
             raise forms.ValidationError("Type a finite number, e.g. 96.1.")

@@ -46,12 +46,21 @@ class Elution(models.Model):
     generator = models.ForeignKey(Generator, on_delete=models.PROTECT, related_name="elutions")
     eluted_at = models.DateTimeField()
     activity_bq = models.FloatField(help_text="Eluate (product nuclide) activity at elution.")
+    volume_ml = models.FloatField(null=True, blank=True,
+                                  help_text="Eluate volume, in mL (empty on elutions recorded "
+                                  "before it was asked).")
+    entered_activity = models.CharField(
+        max_length=60, blank=True, help_text="The activity and unit as the operator typed it.")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["-eluted_at"]
         constraints = [
             models.CheckConstraint(condition=Q(activity_bq__gt=0),
                                    name="elution_activity_positive"),
+            models.CheckConstraint(condition=Q(volume_ml__isnull=True) | Q(volume_ml__gt=0),
+                                   name="elution_volume_positive"),
         ]
 
     def __str__(self) -> str:
@@ -129,6 +138,17 @@ class Batch(models.Model):
     )
     activity_bq = models.FloatField(help_text="Activity at the calibration time, in Bq.")
     volume_ml = models.FloatField(help_text="Volume of the batch, in mL.")
+    daughters_separated_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the product's daughters were last separated from it (for a generator "
+        "product: the elution/purification, by default EOS). Every projection, decay table "
+        "and recount wait starts from this state. Empty when they were not separated.",
+    )
+    daughters_not_separated = models.BooleanField(
+        default=False,
+        help_text="The daughters were not separated: they are in equilibrium with the product "
+        "at EOS.",
+    )
     expiry = models.DateTimeField(
         null=True, blank=True,
         help_text="Earliest of EOS + shelf life and any decay-projected failure.",

@@ -11,7 +11,7 @@ from django.utils import timezone
 from qc.models import AuditEvent, Criterion, Product, Signature, Specification, SpecificationStatus
 
 from .lifecycle import IN_USE, RESULT_ACCEPTING_STATUSES, UNDISPOSED
-from .models import Batch, BatchStatus, Certificate, Result, Verdict
+from .models import Batch, BatchStatus, Certificate, Elution, Result, Verdict
 
 
 def specification_in_force(*, product, at: datetime) -> Specification | None:
@@ -117,12 +117,13 @@ def _current(results: QuerySet[Result]) -> QuerySet[Result]:
 ACCEPTING_SCAN = 500
 
 
-def accepting_batch_ids() -> list[int]:
+def accepting_batches() -> list[Batch]:
     """The batches that still take results: few at any time, found by the status index. The
-    alerts start from them rather than from every result ever recorded, which keeps their
-    plan good on any database, analyzed or not."""
-    return list(Batch.objects.filter(status__in=RESULT_ACCEPTING_STATUSES).order_by("-eos")
-                .values_list("id", flat=True)[:ACCEPTING_SCAN])
+    alerts and queues start from them rather than from every result ever recorded, which
+    keeps their plan good on any database, analyzed or not."""
+    return list(Batch.objects.filter(status__in=RESULT_ACCEPTING_STATUSES)
+                .select_related("product").defer(*LIST_DEFER)
+                .order_by("-eos")[:ACCEPTING_SCAN])
 
 
 def failing_results(*, batch_ids: list[int]) -> list[Result]:
@@ -168,6 +169,15 @@ def pending_post_release() -> list[PendingTests]:
                  and (batch.id, c.id) not in passed]
         rows.append(PendingTests(batch, open_))
     return rows
+
+
+def pending_tests(*, batch: Batch) -> list[Criterion]:
+    """The batch's may-release-before-result tests without a current passing result."""
+    passed = set(_current(Result.objects.filter(
+        batch=batch, evaluation__verdict=Verdict.PASS)).values_list("criterion_id", flat=True))
+    return [c for c in Criterion.objects.filter(specification_id=batch.specification_id,
+                                                release_before_result=True)
+            .order_by("position") if c.id not in passed]
 
 
 @dataclass(frozen=True)
@@ -288,3 +298,94 @@ def amendments_since(signature) -> list[Result]:
                 .filter(Q(superseded_by__recorded_at__gt=signature.signed_at)
                         | Q(invalidation__created_at__gt=signature.signed_at))
                 .select_related("criterion").order_by("id"))
+
+
+# ------------------------------------------------------------------------ work queues
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """One thing a role should do next, with the time by which it matters (a batch's
+    expiry; for an elution, one half-life of its nuclide after elution)."""
+
+    batch: Batch | None
+    deadline: datetime | None
+    kind: str  # register | record | recount | review | release | release_conditionally | final
+    criterion: Criterion | None = None
+    valid_from: datetime | None = None  # an early count: when its recount becomes valid
+    elution: Elution | None = None
+    pending: tuple[Criterion, ...] = ()
+
+
+def _by_deadline(entries: list[QueueEntry]) -> list[QueueEntry]:
+    far = datetime.max.replace(tzinfo=timezone.get_current_timezone())
+    return sorted(entries, key=lambda e: e.deadline or far)[:ALERT_ROWS]
+
+
+def elutions_to_register(*, since: datetime, half_lives: dict[str, float]) -> list[QueueEntry]:
+    """Today's elutions no batch was made from yet, the one losing its activity first on top;
+    one query."""
+    elutions = (Elution.objects.filter(eluted_at__gte=since, batches__isnull=True)
+                .select_related("generator").order_by("eluted_at")[:ALERT_ROWS])
+    return _by_deadline([
+        QueueEntry(batch=None, kind="register", elution=e,
+                   deadline=e.eluted_at + timedelta(
+                       seconds=half_lives.get(e.generator.product_nuclide, 0.0)))
+        for e in elutions])
+
+
+@dataclass(frozen=True)
+class Queues:
+    record: list[QueueEntry]
+    review: list[QueueEntry]
+    release: list[QueueEntry]
+
+
+def batch_queues(*, batches: list[Batch], now: datetime) -> Queues:
+    """What the analysts, reviewers and QPs have to do on the batches that take results: the
+    tests due (no current result, or an early count now ready for its recount) and the
+    counts still waiting for equilibrium; the batches ready for review (every
+    release-required criterion passed); the reviewed batches awaiting the QP. Two queries
+    for all of them, whatever their number."""
+    if not batches:
+        return Queues([], [], [])
+    criteria = list(Criterion.objects.filter(
+        specification_id__in={b.specification_id for b in batches}).order_by("position"))
+    current = {(batch_id, criterion_id): (verdict, valid_from)
+               for batch_id, criterion_id, verdict, valid_from in _current(
+                   Result.objects.filter(batch__in=batches)).values_list(
+                       "batch_id", "criterion_id", "evaluation__verdict",
+                       "evaluation__valid_from")}
+    record, review, release = [], [], []
+    for batch in batches:
+        mine = [c for c in criteria if c.specification_id == batch.specification_id]
+        verdicts = {c.id: current.get((batch.id, c.id)) for c in mine}
+        undisposed = batch.status in UNDISPOSED
+        for criterion in mine:
+            state = verdicts[criterion.id]
+            if criterion.quantity == "impurity_ratio":
+                continue  # judged from the source lot, never recorded by hand
+            if not undisposed and not criterion.release_before_result:
+                continue
+            if state is None:
+                record.append(QueueEntry(batch, batch.expiry, "record", criterion))
+            elif state[0] == Verdict.INVALID and state[1] is not None:
+                kind = "recount" if state[1] <= now else "wait"
+                record.append(QueueEntry(batch, batch.expiry, kind, criterion,
+                                         valid_from=state[1]))
+        required = [verdicts[c.id] for c in mine if not c.release_before_result]
+        optional_open = tuple(c for c in mine if c.release_before_result
+                              and (verdicts[c.id] or ("",))[0] != Verdict.PASS)
+        passed = all(v is not None and v[0] == Verdict.PASS for v in required)
+        failing = any(v is not None and v[0] in (Verdict.FAIL, Verdict.ERROR)
+                      for v in verdicts.values())
+        if batch.status == BatchStatus.IN_QC and passed and not failing:
+            review.append(QueueEntry(batch, batch.expiry, "review", pending=optional_open))
+        elif batch.status == BatchStatus.REVIEWED:
+            kind = "release_conditionally" if optional_open else "release"
+            release.append(QueueEntry(batch, batch.expiry, kind, pending=optional_open))
+        elif batch.status == BatchStatus.CONDITIONALLY_RELEASED:
+            kind = "final" if not optional_open and not failing else "await"
+            release.append(QueueEntry(batch, batch.expiry, kind, pending=optional_open))
+    return Queues(_by_deadline(record), _by_deadline(review), _by_deadline(release))
+

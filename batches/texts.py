@@ -1,11 +1,15 @@
-"""How times read in messages people get (refusals, blockers, mails)."""
+"""How times read in messages people get (refusals, blockers, mails): the one format of
+qc.formatting.person_time, in the site's zone."""
 
 from datetime import datetime
 
 from django.utils import timezone
 
+from qc.formatting import person_time
 
-def when(moment: datetime | None) -> str:
+
+def when(moment: datetime | None, *, seconds: bool = False) -> str:
+    """'2026-11-22 09:30 CET (08:30 UTC)'."""
     if moment is None:
         return "an unknown time"
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
+    return person_time(moment, timezone.get_current_timezone(), seconds=seconds)

@@ -6,6 +6,7 @@ from .web import (
     audit,
     batch_views,
     dashboard,
+    elutions,
     instruments,
     results,
     session,
@@ -74,6 +75,9 @@ urlpatterns = [
          name="stability-result-new"),
     # sources
     path("sources/", sources.source_list, name="source-list"),
+    path("sources/elutions/new/", elutions.elution_new, name="elution-record"),
+    path("sources/elutions/new/forecast/", elutions.elution_forecast_partial,
+         name="elution-forecast"),
     path("sources/generators/<str:serial>/", sources.generator_detail, name="generator-detail"),
     path("sources/lots/<lot:lot_number>/", sources.lot_detail, name="lot-detail"),
     # instruments

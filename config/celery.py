@@ -26,6 +26,7 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     timezone="UTC",
     beat_schedule={
+        "audit-checkpoint": {"task": "qc.tasks.audit_checkpoint_task", "schedule": 3600.0},
         "purge-idempotency-records": {
             "task": "batches.api.tasks.purge_idempotency_records",
             "schedule": 3600.0,

@@ -155,3 +155,19 @@ def env_email_backend(name: str, default: str) -> str:
             f"{name}={value!r} cannot be imported ({exc}); use e.g. "
             "django.core.mail.backends.smtp.EmailBackend.") from None
     return value
+
+
+def env_url(name: str, default: str) -> str:
+    """An absolute http(s) base URL without a trailing slash, or "" when unset."""
+    from urllib.parse import urlsplit
+
+    raw = env_str(name, default)
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a base URL; use the address people open the site at, "
+            "e.g. https://release.example-radiopharmacy.nl (http or https, no query)."
+        )
+    return raw.rstrip("/")

@@ -18,6 +18,7 @@ from .env import (
     env_secret,
     env_str,
     env_time_zone,
+    env_url,
 )
 from .sentry import sentry_init
 from .storage import media_storages
@@ -41,6 +42,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
+    # Before django.contrib.auth, so that its createsuperuser (refused: use create_admin,
+    # which leaves an audit event) takes the place of Django's.
+    "qc",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -52,7 +56,6 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_prometheus",
-    "qc",
     "batches",
 ]
 # bench-api's plain DRF create (bench/plaindrf/), the baseline the record path is measured
@@ -137,6 +140,10 @@ AXES_VERBOSE = False
 # django-axes' own login logs are purged after this many days (daily beat task); the audit
 # trail's login events are GMP records and are kept.
 LOGIN_RECORDS_RETENTION_DAYS = env_int("LOGIN_RECORDS_RETENTION_DAYS", 400, minimum=30)
+# Reverse proxies in front of the app (1 behind the nginx of deploy/): the client address
+# of login records and the lockout is taken from X-Forwarded-For through exactly that many.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "qc.client_address.client_ip"
 # Electronic signature lockout: consecutive wrong passwords at signing.
 SIGNATURE_FAILURE_LIMIT = env_int("SIGNATURE_FAILURE_LIMIT", 5, minimum=1)
 
@@ -174,7 +181,11 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-LANGUAGE_CODE = "en-gb"
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en-gb")
+# Whether people type a decimal comma ("1,2 GBq"), as in most of continental Europe; by
+# default it follows the language. Forms and the API's unit parsing accept it when set.
+DECIMAL_COMMA = env_bool("DECIMAL_COMMA", LANGUAGE_CODE.split("-")[0].lower() in (
+    "de", "fr", "nl", "it", "es", "pt", "pl", "cs", "da", "sv", "fi", "nb", "no", "ru", "tr"))
 USE_I18N = False
 USE_TZ = True
 TIME_ZONE = env_time_zone("TIME_ZONE", "Europe/Amsterdam")
@@ -219,10 +230,16 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
 SITE_NAME = env_str("SITE_NAME", "alpharelease demo radiopharmacy")
 SITE_ADDRESS = env_str("SITE_ADDRESS", "Hot-cell wing, 1 Isotope Lane, 1000 AA Amsterdam, NL")
 SITE_LOT_PREFIX = env_str("SITE_LOT_PREFIX", "AR")
+# The public address of this site: the QR code on a certificate opens its verify page here.
+# Without it (and without DEBUG) certificates carry no QR code; `manage.py check` says so.
+SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
 CERTIFICATE_PAPER = env_choice("CERTIFICATE_PAPER", "A4", ("A4", "Letter"))
 SIGNING_P12_PATH = env_str("SIGNING_P12_PATH", str(VAR_DIR / "signing" / "site-signing.p12"))
 SIGNING_P12_PASSPHRASE = env_str("SIGNING_P12_PASSPHRASE")
 SIGNING_TSA_URL = env_str("SIGNING_TSA_URL") or None
+# Signed checkpoints of the audit chain head, one file each, never overwritten: mount a
+# place the database owner cannot rewrite (see deploy/README.md).
+AUDIT_CHECKPOINT_DIR = Path(env_str("AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")))
 
 # Nuclear data: ICRP-107 from radioactivedecay; a site may override half-lives,
 # e.g. "Ac-225=9.920d" (current evaluation). Certificates name the choice.

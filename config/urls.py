@@ -7,8 +7,10 @@ from batches.api.decay import DecayApiView
 from batches.certificate_urls import api_urlpatterns as certificate_api
 from batches.certificate_urls import web_urlpatterns as certificate_web
 from batches.operations import views as operations
+from config.favicon import favicon
 
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     path("healthz", operations.healthz, name="healthz"),
     path("readyz", operations.readyz, name="readyz"),
     path("metrics", operations.metrics, name="metrics"),

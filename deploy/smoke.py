@@ -148,6 +148,7 @@ def main() -> None:
     _, lab_key = api_key_create(actor=admin, instrument=make_instrument(
         kind=InstrumentKind.RADIO_TLC, serial="SMOKE-LAB"), test_codes=codes)
     app.control.purge()
+    passed = False
     step("products, a 225Ac source lot, reviewer, QP and two instrument keys")
 
     processes = {
@@ -163,6 +164,7 @@ def main() -> None:
     try:
         run(env, port, var, product, lot, synthesis_key, lab_key, reviewer, qp, timezone,
             processes)
+        passed = True
     finally:
         for process in processes.values():
             if process.poll() is None:
@@ -172,6 +174,10 @@ def main() -> None:
                 process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
+    if passed:  # on a failure the logs stay for reading
+        import shutil
+
+        shutil.rmtree(var, ignore_errors=True)
 
 
 def run(env, port, var, product, lot, synthesis_key, lab_key, reviewer, qp, timezone,

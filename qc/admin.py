@@ -1,20 +1,65 @@
-from django.contrib import admin
+"""The Django admin: master data and accounts change only through the audited services
+(qc.master_data, qc.accounts), so a change made here is in the audit trail like any other."""
 
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from .accounts import user_password_recorded, user_save
+from .master_data import master_data_delete, master_data_save
 from .models import AuditEvent, Criterion, Instrument, Product, Signature, Specification, TestMethod
+from .roles import role_names
+from .signatures import signing_is_locked, signing_unlock
+
+
+def _m2m(form) -> dict:
+    model = form._meta.model
+    return {field.name: form.cleaned_data[field.name] for field in model._meta.many_to_many
+            if field.name in form.cleaned_data}
+
+
+class AuditedModelAdmin(admin.ModelAdmin):
+    """Saves and deletes through master_data_save / master_data_delete (audited); inlines
+    too. Django's admin runs each of these in one transaction with its own log entry."""
+
+    def save_model(self, request, obj, form, change):
+        master_data_save(actor=request.user, obj=obj, m2m=_m2m(form))
+
+    def save_related(self, request, form, formsets, change):
+        # The many-to-many fields were set by the service in save_model.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            master_data_delete(actor=request.user, obj=obj)
+        for obj in instances:
+            master_data_save(actor=request.user, obj=obj)
+
+    def delete_model(self, request, obj):
+        master_data_delete(actor=request.user, obj=obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            master_data_delete(actor=request.user, obj=obj)
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(AuditedModelAdmin):
     list_display = ("code", "name", "family", "nuclide", "shelf_life")
 
 
 @admin.register(TestMethod)
-class TestMethodAdmin(admin.ModelAdmin):
+class TestMethodAdmin(AuditedModelAdmin):
     list_display = ("code", "name")
 
 
 @admin.register(Instrument)
-class InstrumentAdmin(admin.ModelAdmin):
+class InstrumentAdmin(AuditedModelAdmin):
     list_display = ("serial", "name", "kind", "calibration_due", "in_service",
                     "qualified_test_codes")
     list_filter = ("kind", "in_service")
@@ -44,7 +89,7 @@ class CriterionInline(admin.TabularInline):
 
 
 @admin.register(Specification)
-class SpecificationAdmin(admin.ModelAdmin):
+class SpecificationAdmin(AuditedModelAdmin):
     """Drafts are edited here; approval is an e-signature in the application, and an approved
     version is read-only (a change makes a new version)."""
 
@@ -89,34 +134,23 @@ class SignatureAdmin(ReadOnlyAdmin):
     list_display = ("signed_at", "printed_name", "meaning", "object_type", "object_id")
 
 
-# --- users: signing unlock, and role changes in the audit trail --------------------------
-
-from django.contrib import messages  # noqa: E402
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.contrib.auth.admin import UserAdmin  # noqa: E402
-from django.db import transaction  # noqa: E402
-
-from .audit import audit_record  # noqa: E402
-from .roles import role_names  # noqa: E402
-from .signatures import signing_is_locked, signing_unlock  # noqa: E402
+# --- users and role groups -------------------------------------------------------------
 
 User = get_user_model()
-
-
-def _account(user) -> dict:
-    return {"username": user.get_username(), "name": user.get_full_name(),
-            "email": user.email, "is_active": user.is_active, "is_staff": user.is_staff,
-            "is_superuser": user.is_superuser,
-            "roles": sorted(user.groups.values_list("name", flat=True)) if user.pk else []}
-
-
 admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleGroupAdmin(AuditedModelAdmin, GroupAdmin):
+    """Roles are groups: a change to one is a change to who may do what."""
 
 
 @admin.register(User)
 class SiteUserAdmin(UserAdmin):
-    """Django's user admin, plus: unlocking electronic signing, and every account or role
-    change recorded in the audit trail (who may do what is GMP-relevant)."""
+    """Django's user admin, plus: unlocking electronic signing, and every account, role or
+    password change made through qc.accounts (audited). Accounts are deactivated, never
+    deleted: the audit trail and signatures name them."""
 
     actions = ["unlock_signing"]
     list_display = (*UserAdmin.list_display, "roles", "signing_locked")
@@ -140,16 +174,23 @@ class SiteUserAdmin(UserAdmin):
             self.message_user(request, "None of the selected users had signing locked.",
                               messages.INFO)
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     def save_model(self, request, obj, form, change):
-        request._account_before = _account(User.objects.get(pk=obj.pk)) if change else None
-        super().save_model(request, obj, form, change)
+        cleaned = form.cleaned_data
+        user_save(actor=request.user, user=obj, roles=cleaned.get("groups"),
+                  permissions=cleaned.get("user_permissions"))
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        user = form.instance
-        before, after = getattr(request, "_account_before", None), _account(user)
-        if before == after:
-            return
+        # Roles and permissions were set by user_save in save_model.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def user_change_password(self, request, id, form_url=""):
+        user = self.get_object(request, unquote(id))
         with transaction.atomic():
-            audit_record(actor=request.user, action="user.change" if change else "user.create",
-                         obj=user, object_type="auth.user", before=before, after=after)
+            response = super().user_change_password(request, id, form_url)
+            if user is not None and request.method == "POST":
+                user_password_recorded(actor=request.user, user=user)
+        return response

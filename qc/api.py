@@ -1,5 +1,6 @@
 """GET /api/v1/decay/: the decay calculator over HTTP, same JSON as `manage.py decay --json`."""
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
@@ -48,7 +49,7 @@ def decay_query(params) -> dict:
         raise ValueError("Give activity=... (e.g. activity=1 GBq) with at=... times, or "
                          "equilibrium=DAUGHTER.")
     return projection(site_engine(), nuclide=params["nuclide"], activity=params["activity"],
-                      at=params.getlist("at"))
+                      at=params.getlist("at"), decimal_comma=settings.DECIMAL_COMMA)
 
 
 def _float(text: str, name: str) -> float:

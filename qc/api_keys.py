@@ -30,6 +30,12 @@ KEY_PREFIX = "ark_"
 # row; a minute's resolution is enough to see whether a key is still in use.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 SYSTEM_USERNAME_PREFIX = "instrument."
+# Read scopes, granted only when a key is created: by default a key reads only the lots and
+# criteria it reports on (what it needs to post), never a certificate or a whole batch record.
+READ_CERTIFICATES = "read_certificates"
+READ_BATCH_RECORDS = "read_batch_records"
+READ_SCOPES = {READ_CERTIFICATES: "release certificates",
+               READ_BATCH_RECORDS: "whole batch records (every result, evaluation, raw data)"}
 
 
 def hash_key(plaintext: str) -> str:
@@ -77,6 +83,16 @@ def _check_test_codes(test_codes: Iterable[str]) -> list[str]:
     return codes
 
 
+def _check_read_scopes(read_scopes: Iterable[str]) -> list[str]:
+    scopes = sorted(set(read_scopes))
+    unknown = [scope for scope in scopes if scope not in READ_SCOPES]
+    if unknown:
+        raise ValidationError({"read_scopes": [
+            f"Unknown read scope {', '.join(unknown)}; the scopes are: "
+            f"{', '.join(f'{k} ({v})' for k, v in READ_SCOPES.items())}."]})
+    return scopes
+
+
 def _require_key_admin(actor) -> None:
     # actor None is the command line: whoever runs manage.py already controls the server.
     if actor is not None and not has_role(actor, Role.ADMIN):
@@ -85,12 +101,14 @@ def _require_key_admin(actor) -> None:
 
 
 def api_key_create(*, actor, instrument: Instrument, test_codes: Iterable[str],
-                   can_register_batches: bool = False, actor_name: str = ""
-                   ) -> tuple[InstrumentApiKey, str]:
-    """Create a key and return it with its plaintext, which is never stored or shown again."""
+                   can_register_batches: bool = False, read_scopes: Iterable[str] = (),
+                   actor_name: str = "") -> tuple[InstrumentApiKey, str]:
+    """Create a key and return it with its plaintext, which is never stored or shown again.
+    `read_scopes` (READ_SCOPES) are what it may read beyond the lots it reports on."""
     _require_key_admin(actor)
     codes = _check_test_codes(test_codes)
     require_qualified(instrument, codes)
+    scopes = _check_read_scopes(read_scopes)
     if not codes and not can_register_batches:
         raise ValidationError({"test_codes": [
             "A key must allow at least one test code or batch registration; otherwise it "
@@ -100,11 +118,12 @@ def api_key_create(*, actor, instrument: Instrument, test_codes: Iterable[str],
     with transaction.atomic():
         key = InstrumentApiKey.objects.create(
             instrument=instrument, prefix=prefix, key_hash=hash_key(plaintext),
-            test_codes=codes, can_register_batches=can_register_batches,
+            test_codes=codes, can_register_batches=can_register_batches, read_scopes=scopes,
             created_by=actor if getattr(actor, "is_authenticated", False) else None)
         audit_record(actor=actor, actor_name=actor_name, action="api_key.create", obj=key,
                      after={"prefix": prefix, "instrument": instrument.serial,
-                            "test_codes": codes, "can_register_batches": can_register_batches})
+                            "test_codes": codes, "can_register_batches": can_register_batches,
+                            "read_scopes": scopes})
     return key, plaintext
 
 

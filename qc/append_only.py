@@ -1,7 +1,10 @@
 """Append-only records (GMP: a record is never edited or deleted).
 
-The Python guard covers every database; on PostgreSQL a trigger (see the
-migrations) also refuses UPDATE and DELETE issued as raw SQL.
+The Python guard covers every database; on PostgreSQL triggers (see the
+migrations) also refuse UPDATE, DELETE and TRUNCATE issued as raw SQL. TRUNCATE fires no
+row trigger, so it has a statement trigger of its own. (A table owner can still switch
+triggers off: deploy/ runs the application as a role that owns no table, and the audit
+chain is anchored outside the database, see qc.audit_checkpoints.)
 """
 
 from django.db import models
@@ -56,4 +59,28 @@ def postgres_append_only_sql(table: str) -> tuple[str, str]:
             FOR EACH ROW EXECUTE FUNCTION alpharelease_refuse_change();
     """
     reverse = f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};"
+    return forward, reverse
+
+
+def postgres_no_truncate_sql(table: str) -> tuple[str, str]:
+    """(forward, reverse) SQL for a trigger that refuses TRUNCATE of `table`. It uses the
+    function postgres_append_only_sql creates (TG_OP is 'TRUNCATE')."""
+    forward = f"""
+        CREATE TRIGGER {table}_no_truncate
+            BEFORE TRUNCATE ON {table}
+            FOR EACH STATEMENT EXECUTE FUNCTION alpharelease_refuse_change();
+    """
+    reverse = f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table};"
+    return forward, reverse
+
+
+def postgres_keep_rows_sql(table: str) -> tuple[str, str]:
+    """(forward, reverse) SQL for a trigger that refuses DELETE (rows may be updated): for the
+    audit chain head, whose loss would let the chain restart from nothing."""
+    forward = f"""
+        CREATE TRIGGER {table}_keep_rows
+            BEFORE DELETE ON {table}
+            FOR EACH ROW EXECUTE FUNCTION alpharelease_refuse_change();
+    """
+    reverse = f"DROP TRIGGER IF EXISTS {table}_keep_rows ON {table};"
     return forward, reverse

@@ -7,12 +7,13 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from .audit import audit_record
+from .client_address import client_ip
 
 
 def _client(request) -> dict[str, str]:
     if request is None:
         return {}
-    return {"ip_address": request.META.get("REMOTE_ADDR", ""),
+    return {"ip_address": client_ip(request),
             "user_agent": request.META.get("HTTP_USER_AGENT", "")[:200]}
 
 

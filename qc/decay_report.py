@@ -8,10 +8,11 @@ from .physics.nuclides import normalise_nuclide
 from .units import parse_activity, parse_duration
 
 
-def projection(engine: DecayEngine, *, nuclide: str, activity: str, at: Sequence[str]) -> dict:
+def projection(engine: DecayEngine, *, nuclide: str, activity: str, at: Sequence[str],
+               decimal_comma: bool = False) -> dict:
     """Activity of every member of the chain at each time after the reference."""
     name = normalise_nuclide(nuclide)
-    bq = parse_activity(activity)
+    bq = parse_activity(activity, decimal_comma=decimal_comma)
     if bq <= 0:
         raise ValueError(f"The activity must be positive, got {activity!r}.")
     if not at:

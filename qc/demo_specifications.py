@@ -89,9 +89,12 @@ PRODUCTS = [
                lower_limit=0.4e6, upper_limit=2.8e6, judged_at="calibration",
                quantity="activity_concentration"),
             *COMMON_TAIL,
-            _c("ac227-share", "Ac-227/Ac-225 activity share", "lot-cert", unit="%",
+            # Ac-227 with its progeny: 10 d after the lot's reference Th-227 adds 31 % and
+            # Ra-223 9 % of the Ac-227 activity (and Ra-223's daughters as much again each)
+            _c("ac227-share", "Ac-227 (with progeny)/Ac-225 activity share", "lot-cert",
+               unit="%",
                upper_limit=0.7, judged_at="expiry", quantity="impurity_ratio",
-               impurity_nuclide="Ac-227"),
+               impurity_nuclide="Ac-227", impurity_with_progeny=True),
             _c("vector-integrity", "Vector integrity", "hplc-uv", unit="%", lower_limit=95.0),
             _vector_function("PSMA"),
             # Radionuclidic purity by route: Th-232 spallation Ac-225 carries Ac-226 (29.4 h)
@@ -122,12 +125,17 @@ PRODUCTS = [
             _c("activity", "Activity (of nominal at calibration)", "dose-cal", unit="%",
                lower_limit=90.0, upper_limit=110.0, judged_at="calibration",
                quantity="activity"),
-            # The recount needs 72 h of Pb-212 decay, longer than the shelf life: the batch
-            # is released before the result and the certificate lists it as pending.
+            # The gamma counter cannot separate Ra-224's 241.0 keV from Pb-212's 238.6 keV,
+            # so the recount counts the Pb-212 line and reads Ra-224 through the Pb-212 it
+            # supports. It is valid once the product's own Pb-212 is below 10 % of what
+            # Ra-224 at the 0.01 % limit supports: ~8.3 days after EOS, not 72 h (at 72 h
+            # the left-over Pb-212 is ~145 times the supported). The wait is derived from
+            # the chain (qc.physics.recount); the batch is released before the result and
+            # the certificate lists it as pending.
             _c("ra224-breakthrough", "Ra-224 breakthrough", "gamma-recount", unit="%",
                upper_limit=0.01, judged_at="calibration", quantity="breakthrough",
-               impurity_nuclide="Ra-224", validity="product_half_lives", validity_value=6.8,
-               release_before_result=True),
+               impurity_nuclide="Ra-224", validity="recount_line", validity_nuclide="Pb-212",
+               validity_value=0.1, release_before_result=True),
             *COMMON_TAIL,
             _appearance(),
             _vector_integrity(),
@@ -149,10 +157,22 @@ PRODUCTS = [
             _c("activity", "Activity (of nominal at calibration)", "dose-cal", unit="%",
                lower_limit=90.0, upper_limit=110.0, judged_at="calibration",
                quantity="activity"),
+            # Counted in the 440 keV window: Ac-225 supports Bi-213 (via Fr-221), and the
+            # product's own Bi-213 must first decay below 10 % of what Ac-225 at the limit
+            # supports: ~14.9 h after EOS (calibration 20 min after EOS), not 10 half-lives
+            # (7.6 h, when the left-over Bi-213 is still ~50 times the supported).
             _c("ac225-breakthrough", "Ac-225 breakthrough", "gamma-recount", unit="%",
                upper_limit=0.002, judged_at="calibration", quantity="breakthrough",
-               impurity_nuclide="Ac-225", validity="product_half_lives", validity_value=10,
-               release_before_result=True),
+               impurity_nuclide="Ac-225", validity="recount_line", validity_nuclide="Bi-213",
+               validity_value=0.1, release_before_result=True),
+            # The same recount projected to expiry: Ac-225 barely decays while Bi-213 does,
+            # so the share grows 2^(40 min / 45.6 min) = 1.84x from calibration (20 min
+            # after EOS) to expiry (1 h); the limit at expiry is the stricter one and needs
+            # the recount 40 min later (~15.4 h after EOS).
+            _c("ac225-breakthrough-expiry", "Ac-225 breakthrough at expiry", "gamma-recount",
+               unit="%", upper_limit=0.002, judged_at="expiry", quantity="breakthrough",
+               impurity_nuclide="Ac-225", validity="recount_line", validity_nuclide="Bi-213",
+               validity_value=0.1, release_before_result=True),
             _c("ph", "pH", "ph-strip", unit="pH", lower_limit=5.5, upper_limit=9.0),
             _c("endotoxin", "Bacterial endotoxins", "lal", unit="EU/mL", upper_limit=5.0,
                upper_inclusive=False, release_before_result=True),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
 
 # --- numbers --------------------------------------------------------------------------------
@@ -228,3 +228,18 @@ def utc_iso(moment: datetime) -> str:
 def utc_text(moment: datetime) -> str:
     """A time in a message a person reads: unambiguous, with its zone, not ISO 8601's T/Z."""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def person_time(moment: datetime, zone: tzinfo, *, seconds: bool = False) -> str:
+    """How a person reads a time, everywhere (pages, messages, audit trail, verify page,
+    certificate): the site's local time with its zone, and UTC in brackets, its date only
+    when it differs: '2026-11-22 09:30 CET (08:30 UTC)'. ISO 8601 is for machines (the API)."""
+    if moment.tzinfo is None:
+        raise ValueError("a time shown to a person must be timezone-aware")
+    clock = "%H:%M:%S" if seconds else "%H:%M"
+    local = moment.astimezone(zone)
+    utc = moment.astimezone(UTC)
+    if local.tzname() in ("UTC", "Etc/UTC"):
+        return utc.strftime(f"%Y-%m-%d {clock} UTC")
+    utc_part = utc.strftime(clock if utc.date() == local.date() else f"%Y-%m-%d {clock}")
+    return f"{local.strftime(f'%Y-%m-%d {clock}')} {local.tzname()} ({utc_part} UTC)"

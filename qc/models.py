@@ -109,6 +109,9 @@ class Validity(models.TextChoices):
     NONE = "none", "Always valid"
     DAUGHTER_EQUILIBRIUM = "daughter_equilibrium", "Daughter at a fraction of equilibrium"
     PRODUCT_HALF_LIVES = "product_half_lives", "After N half-lives of the product nuclide"
+    RECOUNT_LINE = "recount_line", (
+        "Recount once the product's own activity on the counted line is below a fraction of "
+        "what the impurity at its limit supports")
 
 
 class Criterion(models.Model):
@@ -139,6 +142,12 @@ class Criterion(models.Model):
     )
     quantity = models.CharField(max_length=24, choices=Quantity.choices, default=Quantity.PLAIN)
     impurity_nuclide = models.CharField(max_length=12, blank=True)
+    impurity_with_progeny = models.BooleanField(
+        default=False,
+        help_text="Judge a long-lived impurity's share with its progeny grown in since the "
+        "reference time (Ac-227 with Th-227 and Ra-223 and their daughters), not the parent "
+        "alone.",
+    )
     release_before_result = models.BooleanField(
         default=False,
         help_text="May release before result (e.g. sterility): allows a conditional release; "
@@ -146,11 +155,15 @@ class Criterion(models.Model):
     )
     validity = models.CharField(max_length=24, choices=Validity.choices, default=Validity.NONE)
     validity_nuclide = models.CharField(
-        max_length=12, blank=True, help_text="Daughter whose equilibrium makes a count valid."
+        max_length=12, blank=True, help_text="Daughter whose equilibrium makes a count valid; "
+        "for a breakthrough recount, the nuclide whose gamma line is counted (e.g. Pb-212 "
+        "for 238.6 keV)."
     )
     validity_value = models.FloatField(
         null=True, blank=True,
-        help_text="Equilibrium fraction (e.g. 0.99) or number of product half-lives.",
+        help_text="Equilibrium fraction (e.g. 0.99), number of product half-lives, or for a "
+        "recount the largest share (e.g. 0.1) the product's own activity on the counted line "
+        "may have of what the impurity at its limit supports.",
     )
     earliest_after = models.DurationField(
         null=True, blank=True,
@@ -314,6 +327,11 @@ class InstrumentApiKey(models.Model):
     test_codes = models.JSONField(default=list, blank=True,
                                   help_text="Test codes the instrument may report; empty = none.")
     can_register_batches = models.BooleanField(default=False)
+    read_scopes = models.JSONField(
+        default=list, blank=True,
+        help_text="What the key may read beyond the lots and criteria it reports on: "
+        "read_certificates (release certificates), read_batch_records (a lot's whole record: "
+        "every result, evaluation and raw data). Empty = neither.")
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")

@@ -18,6 +18,7 @@ def rule_for(criterion: Criterion) -> Rule:
         judged_at=criterion.judged_at,
         quantity=criterion.quantity,
         impurity_nuclide=criterion.impurity_nuclide,
+        impurity_with_progeny=criterion.impurity_with_progeny,
         release_before_result=criterion.release_before_result,
         validity=criterion.validity,
         validity_nuclide=criterion.validity_nuclide,

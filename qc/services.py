@@ -12,13 +12,15 @@ from .errors import RuleViolation
 from .models import Criterion, Product, Signature, Specification, SpecificationStatus, TestMethod
 from .roles import Role, has_role
 from .signatures import check_signer, record_hash, signature_apply
+from .specification_physics import check_criterion_physics, criterion_physics_problem
 
 SPECIFICATION_TYPE = "qc.specification"
 
 CRITERION_FIELDS = (
     "position", "test_code", "name", "unit", "lower_limit", "lower_inclusive", "upper_limit",
     "upper_inclusive", "text_requirement", "judged_at", "quantity", "impurity_nuclide",
-    "release_before_result", "validity", "validity_nuclide", "validity_value", "earliest_after",
+    "impurity_with_progeny", "release_before_result", "validity", "validity_nuclide",
+    "validity_value", "earliest_after",
 )
 # Fields added after specifications were first signed: left out of the signed record while
 # empty, so the hashes of versions approved before them still verify.
@@ -53,7 +55,9 @@ def specification_create_draft(*, actor, product: Product, criteria: Iterable[di
             method_code = row.pop("method", None)
             method = TestMethod.objects.get(code=method_code) if method_code else None
             row.setdefault("position", position)
-            Criterion.objects.create(specification=spec, method=method, **row)
+            criterion = Criterion(specification=spec, method=method, **row)
+            check_criterion_physics(criterion, product)
+            criterion.save()
         audit_record(actor=actor, action="specification.draft", obj=spec,
                      after=specification_record(spec), reason=change_reason)
     return spec
@@ -113,6 +117,11 @@ def specification_approve(*, actor, password: str, specification: Specification,
             raise RuleViolation(f"You signed version {spec.version} as its author; another QA "
                                 "reviewer or Qualified Person approves it.",
                                 code="segregation_of_duties")
+        problems = [p for p in (criterion_physics_problem(c, spec.product)
+                                for c in spec.criteria.all()) if p]
+        if problems:
+            raise RuleViolation(f"Version {spec.version} cannot be approved: "
+                                + " ".join(problems), code="measurement_physics")
         record = specification_record(spec)
         authored = Signature.objects.filter(object_type=SPECIFICATION_TYPE,
                                             object_id=str(spec.pk), meaning="authored")

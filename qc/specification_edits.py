@@ -11,6 +11,7 @@ from .errors import RuleViolation
 from .models import Criterion, Specification, SpecificationStatus, TestMethod
 from .roles import Role, has_role
 from .services import CRITERION_FIELDS
+from .specification_physics import check_criterion_physics
 
 
 def _criterion_values(criterion: Criterion) -> dict[str, Any]:
@@ -48,6 +49,7 @@ def _apply(criterion: Criterion, values: dict[str, Any]) -> None:
         criterion.full_clean(exclude=["specification"])
     except ValidationError as exc:
         raise ValidationError(exc.message_dict) from None
+    check_criterion_physics(criterion, criterion.specification.product)
 
 
 def criterion_add(*, actor, specification: Specification, values: dict[str, Any]) -> Criterion:

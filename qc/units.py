@@ -112,8 +112,26 @@ _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _ACTIVITY = re.compile(rf"^\s*({_NUMBER})\s*([^\d\s].*?)\s*$")
 
 
-def parse_activity(text: str) -> float:
-    """'1 GBq', '27 mCi', '500 kBq', '3.7e7 Bq' -> Bq."""
+_DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d+,\d+")
+
+
+def decimal_text(text: str, *, decimal_comma: bool) -> str:
+    """'1,2 GBq' -> '1.2 GBq' where the site writes a decimal comma. Elsewhere a comma in the
+    number is refused with what to type instead (a thousands separator is ambiguous)."""
+    text = str(text)
+    match = _DECIMAL_COMMA.match(text)
+    if match is None:
+        return text
+    if not decimal_comma:
+        fixed = match.group(0).replace(",", ".").strip()
+        raise ValueError(f"Cannot read {text.strip()!r}: this site writes numbers with a "
+                         f"decimal point, e.g. {fixed!r}")
+    return match.group(0).replace(",", ".") + text[match.end():]
+
+
+def parse_activity(text: str, *, decimal_comma: bool = False) -> float:
+    """'1 GBq', '27 mCi', '500 kBq', '3.7e7 Bq' (and '1,2 GBq' with `decimal_comma`) -> Bq."""
+    text = decimal_text(text, decimal_comma=decimal_comma)
     match = _ACTIVITY.match(str(text))
     if not match:
         raise ValueError(

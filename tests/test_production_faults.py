@@ -143,17 +143,23 @@ def stack(tmp_path, identity_dir, monkeypatch, settings):
     settings.SIGNING_P12_PATH = str(identity_dir / "site.p12")
     settings.SIGNING_P12_PASSPHRASE = "test-passphrase"
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    previous = app.conf.broker_url
-    app.conf.broker_url = stack.broker
-    app._pool = None
-    app.amqp._producer_pool = None
+    names = ("broker_url", "broker_write_url", "broker_read_url")
+    previous = {name: app.conf[name] for name in names}
+    _point_at(**dict.fromkeys(names, stack.broker))
     try:
         yield stack
     finally:
         stack.stop_all()
-        app.conf.broker_url = previous
-        app._pool = None
-        app.amqp._producer_pool = None
+        _point_at(**previous)
+
+
+def _point_at(**urls) -> None:
+    """Queue this process's messages on another broker (Celery resolves the write URL when
+    it is configured, and keeps a pool per connection)."""
+    for name, url in urls.items():
+        app.conf[name] = url
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 def instrument_key(batch) -> str:
@@ -250,7 +256,8 @@ def test_the_demo_seeded_through_a_real_worker_ends_with_each_final_certificate_
     stack.start_redis()
     stack.start_worker()
     stack.start_beat()
-    seeded = subprocess.run([sys.executable, "manage.py", "seed_demo"], cwd=ROOT, env={
+    seeded = subprocess.run([sys.executable, "manage.py", "seed_demo", "--not-production"],
+                            cwd=ROOT, env={
         **stack.env, "DECAY_HALF_LIFE_OVERRIDES": "Ac-225=9.920d"}, capture_output=True,
         text=True, timeout=600)
     assert seeded.returncode == 0, seeded.stderr[-3000:]

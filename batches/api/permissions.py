@@ -2,7 +2,10 @@
 
 from rest_framework.permissions import BasePermission
 
-from qc.models import Criterion
+from qc.api_keys import READ_BATCH_RECORDS as READ_BATCH_RECORDS
+from qc.api_keys import READ_CERTIFICATES as READ_CERTIFICATES
+from qc.api_keys import READ_SCOPES
+from qc.models import Criterion, Specification
 from qc.roles import Role, has_role, role_names
 
 from .authentication import request_key
@@ -20,7 +23,8 @@ STAFF_ROLE_FOR = {
 
 
 class ApiAccess(BasePermission):
-    """The view names the action per method in `api_actions`."""
+    """The view names the action per method in `api_actions`, and a read that needs a key
+    scope in `api_read_scope` (READ_CERTIFICATES, READ_BATCH_RECORDS)."""
 
     def has_permission(self, request, view) -> bool:
         if not (request.user and request.user.is_authenticated):
@@ -34,6 +38,11 @@ class ApiAccess(BasePermission):
             if action == RECORD_RESULTS and not key.test_codes:
                 raise Problem(403, "out_of_scope",
                               f"Key {key.prefix} may not report any test codes.")
+            scope = getattr(view, "api_read_scope", None)
+            if action == READ and scope and scope not in (key.read_scopes or ()):
+                raise Problem(403, "out_of_scope", (
+                    f"Key {key.prefix} may not read {READ_SCOPES[scope]}; an administrator "
+                    f"must issue a key with --scope {scope}."))
             return True
         if action == READ:
             if not role_names(request.user):
@@ -69,3 +78,13 @@ def check_test_code_scope(request, test_codes: list[tuple[int | None, object]]) 
     if errors:
         raise Problem(403, "out_of_scope", errors[0]["message"] + (
             f" ({len(errors)} items out of scope)" if len(errors) > 1 else ""), errors=errors)
+
+
+def scope_batches(request, queryset):
+    """The lots a caller may list: for a key with neither the batch-record scope nor batch
+    registration, only lots whose specification has a test the key reports."""
+    key = request_key(request)
+    if key is None or key.can_register_batches or READ_BATCH_RECORDS in (key.read_scopes or ()):
+        return queryset
+    reported = Specification.objects.filter(criteria__test_code__in=key.test_codes or [])
+    return queryset.filter(specification__in=reported.values("pk"))

@@ -193,6 +193,13 @@ class BatchInSerializer(serializers.Serializer):
                                        max_value=2**53, help_text="Id of the generator elution.")
     source_lot = StrictCharField(required=False, allow_null=True, max_length=60,
                                        help_text="Lot number of the 225Ac source lot.")
+    daughters_separated_at = AwareDateTimeField(
+        required=False, allow_null=True,
+        help_text="When the product's daughters were last separated, with its UTC offset; "
+        "default EOS.")
+    daughters_not_separated = serializers.BooleanField(
+        required=False, default=False,
+        help_text="True when the daughters were not separated (in equilibrium at EOS).")
 
     def validate_lot_number(self, value: str) -> str:
         problem = lot_number_problem(value)

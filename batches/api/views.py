@@ -26,7 +26,15 @@ from . import schema as docs
 from .authentication import InstrumentKeyAuthentication, request_key
 from .fields import LenientJSONParser
 from .idempotency import idempotent
-from .permissions import READ, RECORD_RESULTS, REGISTER_BATCHES, ApiAccess, check_test_code_scope
+from .permissions import (
+    READ,
+    READ_BATCH_RECORDS,
+    RECORD_RESULTS,
+    REGISTER_BATCHES,
+    ApiAccess,
+    check_test_code_scope,
+    scope_batches,
+)
 from .problems import (
     PROBLEM_CONTENT_TYPE,
     Problem,
@@ -214,7 +222,7 @@ class BatchListView(ApiView, generics.ListAPIView):
             errors = field_errors(query.errors)
             raise Problem(400, "invalid_filter", f"Invalid filter: {summary(errors)}",
                           errors=errors)
-        return query.apply(batch_list())
+        return scope_batches(self.request, query.apply(batch_list()))
 
     @extend_schema(**docs.BATCH_LIST)
     def get(self, request, *args, **kwargs):
@@ -235,7 +243,9 @@ class BatchListView(ApiView, generics.ListAPIView):
                 actor=actor, actor_name=actor_name, lot_number=v["lot_number"],
                 product=v["product"], eos=v["eos"], calibration_time=v["calibration_time"],
                 activity_bq=v["activity_bq"], volume_ml=v["volume_ml"], elution=v["elution"],
-                source_lot=v["source_lot"], channel=Channel.API)
+                source_lot=v["source_lot"], channel=Channel.API,
+                daughters_separated_at=v.get("daughters_separated_at"),
+                daughters_not_separated=v.get("daughters_not_separated", False))
         except DjangoValidationError as exc:
             raise validation_problem(django_errors(exc, {"activity_bq": "activity"})) from None
         return Response(_detail(batch.lot_number), status=201,
@@ -259,6 +269,7 @@ def _detail(lot_number: str) -> dict:
 
 class BatchDetailView(ApiView):
     api_actions = {"GET": READ}
+    api_read_scope = READ_BATCH_RECORDS
 
     @extend_schema(**docs.BATCH_DETAIL)
     def get(self, request, lot_number: str):

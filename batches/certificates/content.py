@@ -2,8 +2,10 @@
 QP signed it, with every criterion, the decay table and the signatures."""
 
 from datetime import datetime
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.urls import reverse
 
 from qc.engine import site_engine
 from qc.formatting import value_text
@@ -120,7 +122,19 @@ def certificate_data(certificate: Certificate):
         nuclear_data_source=engine.data_source,  # names any half-life override
         paper_size=settings.CERTIFICATE_PAPER, time_zone=settings.TIME_ZONE,
         pending_tests=pending if conditional else (),
+        verify_url=verify_url(certificate),
     )
+
+
+def verify_url(certificate: Certificate) -> str:
+    """The verify page for this document, for the QR code: its id and the SHA-256 of the
+    batch record the QP signed (the PDF's own hash cannot be printed inside it); "" when
+    SITE_URL is not set."""
+    if not settings.SITE_URL:
+        return ""
+    query = urlencode({"document": certificate.document_id,
+                       "sha256": certificate.signature.record_sha256})
+    return f"{settings.SITE_URL}{reverse('certificate-verify')}?{query}"
 
 
 def _statement(batch: Batch, certificate: Certificate, pending: tuple[str, ...]) -> str:

@@ -253,31 +253,81 @@ def releaser_conflicts(batch: Batch, user) -> list[str]:
 # --------------------------------------------------------------------------- for the pages
 
 
-def _may_record_result(user, batch: Batch) -> bool:
+# The role that may take each action (a user sees the actions of the roles they hold).
+ACTION_ROLES = {"record_result": Role.ANALYST, "review": Role.REVIEWER,
+                "invalidate": Role.REVIEWER, "release": Role.QP,
+                "release_conditionally": Role.QP, "reject": Role.QP}
+
+
+@dataclass(frozen=True)
+class ActionState:
+    action: str
+    allowed: bool
+    reasons: tuple[str, ...]  # why not, each saying what would unblock it; empty if allowed
+
+
+def _signer_reasons(user) -> list[str]:
+    if is_administrator(user):
+        return ["An administrator account does not sign batch records; sign in with your own "
+                "reviewer or QP account."]
+    if signing_is_locked(user):
+        return ["Your signing is locked after repeated wrong passwords; an administrator "
+                "unlocks it."]
+    return []
+
+
+def _record_reasons(batch: Batch) -> list[str]:
     # An expired batch in QC still takes results measured before its expiry (result_record
     # refuses later measurements with its own message).
-    return has_role(user, Role.ANALYST) and batch.status in RESULT_ACCEPTING_STATUSES
+    if batch.status in RESULT_ACCEPTING_STATUSES:
+        return []
+    return [f"Lot {batch.lot_number} is {status_label(batch)}; results are recorded only "
+            "until a batch is released or rejected (QA records a correction)."]
+
+
+def _invalidate_reasons(batch: Batch, user) -> list[str]:
+    if batch.status not in INVALIDATABLE:
+        return [f"Lot {batch.lot_number} is {status_label(batch)}; QA invalidates results while "
+                "they count for a decision or during a post-release investigation."]
+    if not Result.objects.filter(batch=batch, invalidation__isnull=True).exclude(
+            recorded_by=user).exists():
+        return ["No result recorded by someone else is left to invalidate (a reviewer does not "
+                "invalidate results they recorded)."]
+    return []
+
+
+def _reject_reasons(batch: Batch) -> list[str]:
+    if batch.status in REJECTABLE:
+        return []
+    return [f"Lot {batch.lot_number} is {status_label(batch)}; only a batch not yet released "
+            "is rejected (a failure after release is a post-release OOS: recall)."]
+
+
+def action_states(*, user, batch: Batch) -> list[ActionState]:
+    """Every action the roles of `user` could take on `batch`, in ACTIONS order, whether it
+    is allowed now, and if not, why and what would unblock it."""
+    states = []
+    signer = _signer_reasons(user) if getattr(user, "is_authenticated", False) else []
+    for action in ACTIONS:
+        if not has_role(user, ACTION_ROLES[action]):
+            continue
+        if action == "record_result":
+            reasons = _record_reasons(batch)
+        elif action == "review":
+            reasons = signer or reviewer_conflicts(batch, user) or review_blockers(batch=batch)
+        elif action == "invalidate":
+            reasons = signer or _invalidate_reasons(batch, user)
+        elif action == "release":
+            reasons = signer or releaser_conflicts(batch, user) or release_blockers(batch=batch)
+        elif action == "release_conditionally":
+            reasons = (signer or releaser_conflicts(batch, user)
+                       or conditional_release_blockers(batch=batch))
+        else:
+            reasons = signer or _reject_reasons(batch)
+        states.append(ActionState(action, not reasons, tuple(reasons)))
+    return states
 
 
 def available_actions(*, user, batch: Batch) -> list[str]:
     """What `user` may do on `batch` now (a subset of ACTIONS, in that order)."""
-    allowed: set[str] = set()
-    if _may_record_result(user, batch):
-        allowed.add("record_result")
-    signer = (getattr(user, "is_authenticated", False) and not is_administrator(user)
-              and not signing_is_locked(user))
-    if signer and has_role(user, Role.REVIEWER):
-        if not reviewer_conflicts(batch, user) and not review_blockers(batch=batch):
-            allowed.add("review")
-        if batch.status in INVALIDATABLE and Result.objects.filter(
-                batch=batch, invalidation__isnull=True).exclude(recorded_by=user).exists():
-            allowed.add("invalidate")
-    if signer and has_role(user, Role.QP):
-        if not releaser_conflicts(batch, user):
-            if not release_blockers(batch=batch):
-                allowed.add("release")
-            if not conditional_release_blockers(batch=batch):
-                allowed.add("release_conditionally")
-        if batch.status in REJECTABLE:
-            allowed.add("reject")
-    return [action for action in ACTIONS if action in allowed]
+    return [state.action for state in action_states(user=user, batch=batch) if state.allowed]

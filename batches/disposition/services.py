@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from qc.audit import audit_record
+from qc.audit_checkpoints import audit_checkpoint
 from qc.errors import RuleViolation
 from qc.models import Signature
 from qc.roles import Role, has_role
@@ -108,6 +109,8 @@ def _sign_batch(*, actor, password: str, batch: Batch, meaning: str, role: Role,
                 # by the certificate sweep (a release signature without a certificate).
                 transaction.on_commit(
                     lambda: jobs.request_certificate(locked.pk, signature.pk))
+                # Anchor the trail outside the database at every release (on commit).
+                audit_checkpoint(reason=f"{meaning} lot {locked.lot_number}")
     batch.status = locked.status
     return signature
 

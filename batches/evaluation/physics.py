@@ -10,6 +10,7 @@ from qc.engine import site_engine
 from qc.evaluation.decay_table import decay_table
 from qc.evaluation.expiry import compute_expiry
 from qc.evaluation.values import BatchTimes, Measurement
+from qc.physics.inventory import eos_inventory
 from qc.rules import rule_for
 
 from ..models import Batch, Result
@@ -20,6 +21,8 @@ def batch_times(batch: Batch):
         product_nuclide=batch.product.nuclide, eos=batch.eos,
         calibration_time=batch.calibration_time, expiry=batch.expiry,
         activity_at_calibration_bq=batch.activity_bq, volume_ml=batch.volume_ml,
+        daughters_separated_at=batch.daughters_separated_at,
+        daughters_in_equilibrium=batch.daughters_not_separated,
     )
 
 
@@ -48,13 +51,16 @@ def batch_compute_physics(*, batch_id: int) -> Batch:
     constraint = compute_expiry(eos=batch.eos, shelf_life=batch.product.shelf_life, rules=rules,
                                 batch=batch_times(batch), impurity_ratio_at_ref=ratios,
                                 engine=engine)
-    # The product is pure at EOS (daughters were separated); the table starts there.
+    # The table starts at EOS from the daughters' state the batch records (separated at
+    # EOS, grown in since an earlier separation, or in equilibrium).
     eos_activity = batch.activity_bq * engine.decay_factor(
         batch.product.nuclide, -(batch.calibration_time - batch.eos).total_seconds())
+    daughters = eos_inventory(engine, batch.product.nuclide,
+                              separated_before_eos_s=batch_times(batch).separated_before_eos_s())
     table = decay_table(product_nuclide=batch.product.nuclide, activity_bq=eos_activity,
                         reference_time=batch.eos,
                         until=max(constraint.expiry, batch.calibration_time), step=None,
-                        engine=engine)
+                        engine=engine, daughters=daughters)
     with transaction.atomic():
         claimed = Batch.objects.filter(pk=batch.pk, expiry__isnull=True).update(
             expiry=constraint.expiry, expiry_reason=constraint.reason[:200], decay_table=table)

@@ -37,7 +37,9 @@ def decay_chart(data: CertificateData, regular: str, zone: ZoneInfo, width: floa
     decay = data.decay
     height = 170.0
     drawing = Drawing(width, height)
-    offsets = [t - data.eos for t in decay.times]
+    # Table times are stored to the second and EOS to the microsecond: a first row 0.2 s
+    # "before" EOS must not pull the axis back a whole step.
+    offsets = [timedelta(seconds=round((t - data.eos).total_seconds())) for t in decay.times]
     marks = {"cal.": data.calibration_time, "expiry": data.expiry}
     span = max(offsets + [t - data.eos for t in marks.values()])
     unit, size = _time_unit(span)

@@ -95,3 +95,11 @@ class CertificateData:
     pending_tests: tuple[str, ...] = ()
     pending_consequence: str = PENDING_CONSEQUENCE
     half_life_overrides: tuple[str, ...] = field(default_factory=tuple)
+    verify_url: str = ""  # the verify page for this document; "" draws no QR code
+
+    @property
+    def document_label(self) -> str:
+        """The document id, with its version unless the id already ends in it ("-v2")."""
+        if self.document_id.endswith(f"-v{self.version}"):
+            return self.document_id
+        return f"{self.document_id} version {self.version}"

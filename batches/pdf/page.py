@@ -2,7 +2,7 @@
 the page count is known, and the free space the signature stamp lands on."""
 
 from dataclasses import dataclass
-from datetime import UTC
+from zoneinfo import ZoneInfo
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
@@ -14,6 +14,7 @@ from reportlab.platypus import Flowable, Paragraph, TableStyle
 
 from batches.pdf import PAGE_MARGIN_BOTTOM, PAGE_MARGIN_X, SIGNATURE_BOX
 from batches.pdf.data import CertificateData
+from batches.pdf.text import format_time
 
 # ---------------------------------------------------------------- styles
 
@@ -70,23 +71,15 @@ def header_row(styles: Styles) -> list[tuple]:
 def numbered_canvas(data: CertificateData, regular: str, bold: str, width: float,
                      height: float) -> type[Canvas]:
     """A canvas that defers page furniture until the total page count is known."""
-    header_right = f"Lot {data.lot_number} · {data.document_id} version {data.version}"
-    signed = "; ".join(
-        f"{s.meaning} by {s.printed_name} ({s.role}) "
-        f"{s.signed_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
-        for s in data.signatures
-    )
+    header_right = f"Lot {data.lot_number} · {data.document_label}"
+    zone = ZoneInfo(data.time_zone)
+    signed = [f"{s.meaning} by {s.printed_name} ({s.role}) {format_time(s.signed_at, zone)}"
+              for s in data.signatures]
 
     # A long site name shrinks rather than run into the lot and document id.
     room = width - 2 * PAGE_MARGIN_X - stringWidth(header_right, regular, 8) - 12
     site_font_size = min(9.0, 9.0 * room / stringWidth(data.site_name or " ", bold, 9))
-    # The signature table holds them all; the footer repeats what fits in two lines.
-    footer_lines = simpleSplit(
-        f"Electronic signatures: {signed}." if signed else "Not signed.", regular, 6.5,
-        width - 2 * PAGE_MARGIN_X)
-    if len(footer_lines) > 2:
-        footer_lines = footer_lines[:2]
-        footer_lines[1] += " …"
+    footer_lines = _signature_footer(signed, regular, width - 2 * PAGE_MARGIN_X)
     footer_lines.append(
         "Sealed with the site key (PAdES): verify the PDF signature against the site "
         "certificate. A re-issue is a new version; this version is never overwritten.")
@@ -132,6 +125,28 @@ def numbered_canvas(data: CertificateData, regular: str, bold: str, width: float
             self.restoreState()
 
     return NumberedCanvas
+
+
+def _signature_footer(signed: list[str], font: str, width: float) -> list[str]:
+    """At most two lines, broken between signatures rather than inside a name; when they
+    do not all fit, the latest (the release) are shown and the table holds them all."""
+    if not signed:
+        return ["Not signed."]
+    for first in range(len(signed)):
+        label = ("Electronic signatures: " if first == 0 else
+                 "Latest electronic signatures (all in the signature table): ")
+        lines: list[str] = []
+        for i, item in enumerate(signed[first:], start=first):
+            item = (label if i == first else "") + item
+            item += "." if i == len(signed) - 1 else ";"
+            joined = f"{lines[-1]} {item}" if lines else item
+            if lines and stringWidth(joined, font, 6.5) <= width:
+                lines[-1] = joined
+            else:
+                lines += simpleSplit(item, font, 6.5, width)
+        if len(lines) <= 2:
+            return lines
+    return lines[:2]
 
 
 class SignatureSpace(Flowable):

@@ -36,6 +36,7 @@ from batches.pdf.data import (
 )
 from batches.pdf.fonts import register_fonts
 from batches.pdf.page import SignatureSpace, Styles, make_styles, numbered_canvas
+from batches.pdf.qr import qr_drawing
 from batches.pdf.tables import (
     criteria_table,
     decay_table,
@@ -57,20 +58,23 @@ __all__ = ["AcSourceLot", "CertificateData", "CriterionRow", "DecayTable", "Gene
 # have not needed 7-bit-clean files for decades. (reportlab-wide setting.)
 rl_config.useA85 = 0
 
+QR_SIZE = 64.0  # points: 22.6 mm, comfortably above the ~15 mm a phone camera needs
+
 
 def _story(data: CertificateData, styles: Styles, regular: str, zone: ZoneInfo,
            width: float) -> list[Flowable]:
-    version = f"Version {data.version}"
+    identity = data.document_label
     if data.supersedes_version is not None:
-        version += f"; supersedes version {data.supersedes_version}"
+        identity += f" · supersedes version {data.supersedes_version}"
     banner = Table([[Paragraph(esc(data.disposition.upper()), styles.banner)]],
                    colWidths=[width * 0.5])
     banner.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1.5, colors.black)]))
 
     story: list[Flowable] = [
-        Paragraph("Certificate of analysis and batch release", styles.title),
-        Paragraph(f"{esc(data.document_id)} · {esc(version)} · "
-                  f"times in {esc(data.time_zone)} with UTC in brackets", styles.small),
+        _title_block(data, styles, width, [
+            Paragraph("Certificate of analysis and batch release", styles.title),
+            Paragraph(f"{esc(identity)} · times in {esc(data.time_zone)} with UTC in "
+                      "brackets", styles.small)]),
         Spacer(1, 6),
         banner,
         Spacer(1, 4),
@@ -116,6 +120,24 @@ def _story(data: CertificateData, styles: Styles, regular: str, zone: ZoneInfo,
     return story
 
 
+def _title_block(data: CertificateData, styles: Styles, width: float,
+                 title: list[Flowable]) -> Flowable:
+    """The title, with the QR code to this document's verify page beside it."""
+    if not data.verify_url:
+        return KeepTogether(title)
+    code = qr_drawing(data.verify_url, QR_SIZE)
+    caption = Paragraph("Scan to check this certificate on the site's verify page",
+                        styles.small)
+    block = Table([[title, [code, caption]]], colWidths=[width - QR_SIZE - 12, QR_SIZE + 12])
+    block.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+        ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+        ("LEFTPADDING", (1, 0), (1, 0), 12),
+    ]))
+    return block
+
+
 def render_certificate(data: CertificateData) -> bytes:
     regular, bold = register_fonts()
     styles = make_styles(regular, bold)
@@ -131,7 +153,7 @@ def render_certificate(data: CertificateData) -> bytes:
         rightMargin=PAGE_MARGIN_X,
         topMargin=PAGE_MARGIN_TOP,
         bottomMargin=PAGE_MARGIN_BOTTOM,
-        title=f"Certificate {data.document_id} v{data.version}: lot {data.lot_number}",
+        title=f"Certificate {data.document_label}: lot {data.lot_number}",
         author=data.site_name,
         subject=f"{data.product_name}, lot {data.lot_number}",
         creator="alpharelease",

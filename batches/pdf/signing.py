@@ -9,6 +9,7 @@ import io
 import textwrap
 import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ec import ECDSA
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils.font.basic import COURIER_META, SimpleFontEngine, SimpleFontEngineFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
@@ -172,6 +174,23 @@ def _latin1(text: str) -> bool:
     return all(c.isascii() or 0xA0 <= ord(c) <= 0xFF for c in text)
 
 
+class _IndirectFontEngine(SimpleFontEngine):
+    """pyHanko writes the stamp's Courier font dictionary inline in the appearance's
+    resources. Poppler gives an inline font a made-up object number, and `pdffonts` then
+    reports "Internal Error: xref num ... not found"; as an indirect object it is clean."""
+
+    def as_resource(self):
+        return self.writer.add_object(super().as_resource())
+
+
+class _IndirectCourier(SimpleFontEngineFactory):
+    def __init__(self):
+        super().__init__("Courier", 0.6, COURIER_META)
+
+    def create_font_engine(self, writer, obj_stream=None):
+        return _IndirectFontEngine(writer, self.name, self.avg_width, self.meta)
+
+
 def _stamp_style(lines: list[str]) -> TextStampStyle:
     # pyHanko shrinks an over-wide stamp to fit its box; wrapping keeps the text legible.
     wrapped = [part for line in lines for part in textwrap.wrap(stamp_safe(line), 76) or [""]]
@@ -179,7 +198,7 @@ def _stamp_style(lines: list[str]) -> TextStampStyle:
     return TextStampStyle(
         stamp_text=text + "\nSealed by %(signer)s, %(ts)s",
         timestamp_format="%Y-%m-%d %H:%M:%S UTC",
-        text_box_style=TextBoxStyle(font_size=7, leading=9),
+        text_box_style=TextBoxStyle(font=_IndirectCourier(), font_size=7, leading=9),
         border_width=1,
         background=None,
     )
@@ -267,8 +286,14 @@ def _validation_context(trusted_cert_pem: bytes) -> ValidationContext:
                              allow_fetching=False)
 
 
-def verify_pdf(pdf_bytes: bytes, trusted_cert_pem: bytes) -> VerificationReport:
-    """Check the certification signature offline; never raises for a bad file."""
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def verify_pdf(pdf_bytes: bytes, trusted_cert_pem: bytes, *,
+               time_text: Callable[[datetime], str] = _utc_text) -> VerificationReport:
+    """Check the certification signature offline; never raises for a bad file. `time_text`
+    writes the signing time in the summary (the site's person-readable format)."""
     try:
         context = _validation_context(trusted_cert_pem)
     except ValueError as exc:
@@ -311,7 +336,7 @@ def verify_pdf(pdf_bytes: bytes, trusted_cert_pem: bytes) -> VerificationReport:
     if problems:
         summary = "NOT VALID: " + "; ".join(problems) + "."
     else:
-        when = f" at {report.signing_time:%Y-%m-%d %H:%M:%S %Z}" if report.signing_time else ""
+        when = f" at {time_text(report.signing_time)}" if report.signing_time else ""
         summary = (f"Valid: signed by {common_name}{when}; the whole document is covered "
                    "and unchanged since signing.")
     return VerificationReport(**{**report.__dict__, "summary": summary})

@@ -82,10 +82,11 @@ def criteria_table(criteria: Sequence[CriterionRow], styles: Styles, zone: ZoneI
         measured = esc(c.result)
         if c.measured_at is not None:
             measured += f"<br/><font size=6.5>{format_time(c.measured_at, zone)}</font>"
-        judged = esc(c.judged_at_label)
-        if c.judged_at is not None:
+        # A pending test has been judged at no time yet.
+        judged = "pending" if c.verdict == "pending" else esc(c.judged_at_label)
+        if c.judged_at is not None and c.verdict != "pending":
             judged += f"<br/><font size=6.5>{format_time(c.judged_at, zone)}</font>"
-        if c.judged_value:
+        if c.judged_value and c.verdict != "pending":
             judged += f"<br/>{esc(c.judged_value)}"
         rows.append([
             Paragraph(f"<b>{esc(c.test)}</b><br/><font size=6.5>{esc(c.method)}</font>",
@@ -112,7 +113,7 @@ def decay_table(decay: DecayTable, styles: Styles, zone: ZoneInfo, width: float)
     for i, moment in enumerate(decay.times):
         rows.append([format_time(moment, zone)] + [
             format_activity(decay.activities_bq[n][i]) for n in nuclides])
-    time_width = width * 0.34
+    time_width = width * 0.37  # fits a UTC time that falls on another date
     other = (width - time_width) / max(1, len(nuclides))
     table = Table(rows, colWidths=[time_width] + [other] * len(nuclides), repeatRows=1)
     table.setStyle(GRID)

@@ -16,6 +16,7 @@ from .. import jobs
 from ..models import Batch, Channel, Elution, Result, SourceLot
 from ..selectors import specification_in_force
 from .checks import require_aware
+from .daughters import daughters_state
 from .lots import lot_number_problem
 from .plausibility import batch_plausibility_errors
 
@@ -31,6 +32,8 @@ def _batch_snapshot(batch: Batch) -> dict[str, Any]:
         "calibration_time": batch.calibration_time,
         "activity_bq": batch.activity_bq,
         "volume_ml": batch.volume_ml,
+        "daughters_separated_at": batch.daughters_separated_at,
+        "daughters_not_separated": batch.daughters_not_separated,
         "status": batch.status,
     }
 
@@ -48,6 +51,8 @@ def batch_register(
     source_lot: SourceLot | None = None,
     actor_name: str = "",
     channel: str = Channel.WEB,
+    daughters_separated_at: datetime | None = None,
+    daughters_not_separated: bool = False,
 ) -> Batch:
     """Register a batch. A person must be a production operator; the synthesis module
     registers over the API with a key whose scope allows it (checked by the API)."""
@@ -69,6 +74,9 @@ def batch_register(
     for field, value, unit in (("activity_bq", activity_bq, "Bq"), ("volume_ml", volume_ml, "mL")):
         if value is None or not math.isfinite(value) or value <= 0:
             errors[field] = [f"Must be a positive number of {unit}."]
+    daughters_separated_at = daughters_state(
+        errors, eos=eos, separated_at=daughters_separated_at,
+        not_separated=daughters_not_separated)
     if (elution is None) == (source_lot is None):
         errors["source"] = ["Choose exactly one source: a generator elution or a 225Ac lot."]
     elif product is not None:
@@ -106,6 +114,8 @@ def batch_register(
             lot_number=lot_number, product=product, specification=specification,
             elution=elution, source_lot=source_lot, eos=eos, calibration_time=calibration_time,
             activity_bq=float(activity_bq), volume_ml=float(volume_ml),
+            daughters_separated_at=daughters_separated_at,
+            daughters_not_separated=bool(daughters_not_separated),
             registered_by=actor, criteria_total=specification.criteria.count(),
         )
         try:

@@ -264,17 +264,24 @@ def _record_many(*, actor, actor_name: str, results: list[Result]) -> None:
     transaction.on_commit(lambda: jobs.evaluate_results(pending))
 
 
+def correction_blockers(result: Result) -> list[str]:
+    """Why `result` cannot be corrected, and what would unblock it (empty when it can); the
+    batch page shows it beside a disabled Correct."""
+    if result.verdict == Verdict.FAIL and not result.is_invalidated:
+        return [f"This {result.criterion.name} result failed its specification. A failing "
+                "result is investigated, not corrected: QA invalidates it with an assignable "
+                "cause (e-signed), then the retest or corrected value is recorded."]
+    return []
+
+
 def result_correct(*, actor, result: Result, reason: str, **new_values) -> Result:
     """A correction: a new result superseding `result`, with a reason (result_record does the
     work). Values not given are carried over from the corrected result."""
     old = (Result.objects.select_related("batch", "criterion", "evaluation", "invalidation",
                                          "instrument", "raw_data").get(pk=result.pk))
-    if old.verdict == Verdict.FAIL and not old.is_invalidated:
-        raise RuleViolation(
-            f"This {old.criterion.name} result failed its specification. A failing result is "
-            "investigated, not corrected: QA invalidates it with an assignable cause "
-            "(e-signed), then the retest or corrected value is recorded.",
-            code="failing_result")
+    refusals = correction_blockers(old)
+    if refusals:
+        raise RuleViolation(refusals[0], code="failing_result")
     values: dict[str, Any] = {
         "measured_at": old.measured_at, "instrument": old.instrument, "raw_data": old.raw_data,
         "channel": Channel.WEB,

@@ -46,13 +46,21 @@ CERTIFICATE = {
 }
 
 
+def _time_html(moment: datetime, seconds: bool) -> str:
+    """The one time format (site zone, UTC in brackets), the UTC part quieter on screen."""
+    local, _, utc_part = formatting.when(moment, seconds=seconds).partition(" (")
+    if not utc_part:
+        return format_html('<time datetime="{}">{}</time>', utc_iso(moment), local)
+    return format_html('<time datetime="{}"><span class="local">{}</span> '
+                       '<span class="utc">({}</span></time>',
+                       utc_iso(moment), local, utc_part)
+
+
 @register.filter
 def when(moment: datetime | None) -> str:
     if moment is None:
         return "—"
-    return format_html('<time datetime="{}" title="{} UTC">{}</time>', utc_iso(moment),
-                       utc_iso(moment)[:-1].replace("T", " "),
-                       formatting.when(moment))
+    return _time_html(moment, seconds=False)
 
 
 @register.filter
@@ -60,9 +68,7 @@ def when_s(moment: datetime | None) -> str:
     """With seconds, for measurement times."""
     if moment is None:
         return "—"
-    return format_html('<time datetime="{}" title="{} UTC">{}</time>', utc_iso(moment),
-                       utc_iso(moment)[:-1].replace("T", " "),
-                       formatting.when(moment, seconds=True))
+    return _time_html(moment, seconds=True)
 
 
 @register.filter
@@ -94,6 +100,12 @@ def duration(value) -> str:
 def duration_s(value) -> str:
     """With seconds under an hour, for countdowns people wait on."""
     return formatting.duration(value, seconds=True)
+
+
+@register.filter
+def seconds_from(moment: datetime | None, now: datetime) -> float | None:
+    """Seconds from `now` to `moment` (negative once it has passed), for duration."""
+    return (moment - now).total_seconds() if moment is not None else None
 
 
 @register.filter
@@ -168,3 +180,20 @@ def json_compact(value) -> str:
     import json
 
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
+
+
+@register.filter
+def changes(event) -> list:
+    """The event's change, field by field, as the pages show values (web.audit_changes)."""
+    from ..web.audit_changes import change_rows
+
+    return change_rows(event.before, event.after)
+
+
+@register.filter
+def person(event) -> str:
+    """Who did it: the person's name, with the username or key name that signed in."""
+    actor = getattr(event, "actor", None)
+    full = actor.get_full_name() if actor is not None else ""
+    return f"{full} ({event.actor_name})" if full and full != event.actor_name else (
+        event.actor_name)

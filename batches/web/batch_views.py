@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -17,12 +18,13 @@ from qc.rules import limit_text
 
 from .. import selectors
 from ..certificates.services import certificate_retry as certificate_retry_service
-from ..disposition.blockers import available_actions, release_blockers
+from ..disposition.blockers import action_states
 from ..disposition.record import signature_integrity
 from ..forms import REGISTER_FIELDS, BatchFilterForm, BatchRegisterForm
 from ..lifecycle import RESULT_ACCEPTING_STATUSES
-from ..models import Batch, BatchStatus, Certificate, Elution, SourceLot
+from ..models import Batch, Certificate, Elution, SourceLot
 from ..records import registration
+from ..records.results import correction_blockers
 from . import charts, physics
 from .common import POLL_HEADERS, QA, add_service_errors, may, role_required, staff_required
 
@@ -64,7 +66,9 @@ def batch_list(request):
 @role_required(Role.OPERATOR, what="register a batch")
 def batch_register(request):
     now = timezone.now()
-    initial = {"eos": timezone.localtime(now).replace(second=0, microsecond=0)}
+    initial = {"eos": timezone.localtime(now).replace(second=0, microsecond=0),
+               # the operator's queue links here with the elution chosen
+               "source": request.GET.get("source", "")}
     form = BatchRegisterForm(request.POST or None, now=now, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -139,7 +143,9 @@ def _ac227_share(batch: Batch, statuses, now: datetime):
     moments = [("Lot reference (supplier certificate)", lot.reference_time),
                ("End of synthesis", batch.eos), ("Calibration", batch.calibration_time),
                ("Now", now), ("Expiry", end)]
-    shares = physics.ac227_share_percent(lot, times + [m for _, m in moments])
+    with_progeny = bool(criterion and criterion.impurity_with_progeny)
+    shares = physics.ac227_share_percent(lot, times + [m for _, m in moments],
+                                         with_progeny=with_progeny)
     curve, at_moments = shares[:points], shares[points:]
     limit = criterion.upper_limit if criterion else None
     chart = charts.Chart(
@@ -192,8 +198,9 @@ def _result_rows(page: selectors.BatchPage, actions: list[str], now: datetime, u
             and (current is None or status.verdict == "invalid")
             and status.criterion.quantity != "impurity_ratio",
             "can_correct": may_correct and current is not None
-            and status.criterion.quantity != "impurity_ratio"
-            and (evaluation is None or evaluation.verdict != "fail"),
+            and status.criterion.quantity != "impurity_ratio",
+            # a failing result shows Correct disabled, with why and what unblocks it
+            "correct_blockers": correction_blockers(current) if current is not None else [],
             "can_invalidate": "invalidate" in actions and current is not None,
         })
     return rows
@@ -215,11 +222,37 @@ def _live(batch: Batch, now: datetime) -> dict:
             "concentration_now": activity_now / batch.volume_ml}
 
 
+# How each action reads on the batch page: its button and where it leads (record and
+# invalidate are per result, in the results table).
+ACTION_BUTTONS = {
+    "record_result": ("Record results", "", ""),
+    "review": ("Review and sign", "batch-review", "primary"),
+    "release": ("Release", "batch-release", "primary"),
+    "release_conditionally": ("Release conditionally", "batch-release-conditionally", ""),
+    "reject": ("Reject", "batch-reject", "danger"),
+    "invalidate": ("Invalidate a result", "", ""),
+}
+
+
+def _action_buttons(states, lot_number: str) -> list[dict]:
+    buttons = []
+    for state in states:
+        label, url_name, style = ACTION_BUTTONS[state.action]
+        buttons.append({"action": state.action, "label": label, "style": style,
+                        "allowed": state.allowed, "reasons": state.reasons,
+                        "url": reverse(url_name, args=[lot_number]) if url_name else ""})
+    return buttons
+
+
 def batch_context(request, page: selectors.BatchPage, now: datetime) -> dict:
     batch = page.batch
-    actions = available_actions(user=request.user, batch=batch)
+    states = action_states(user=request.user, batch=batch)
+    actions = [state.action for state in states if state.allowed]
     return {
         "batch": batch, "page": page, "now": now, "actions": actions,
+        "action_buttons": _action_buttons(states, batch.lot_number),
+        "blocked_actions": [s for s in _action_buttons(states, batch.lot_number)
+                            if not s["allowed"]],
         "live": _live(batch, now), "live_every_s": LIVE_EVERY_S, "poll_headers": POLL_HEADERS,
         "certificate_poll_s": CERTIFICATE_POLL_S, "results_poll_s": RESULTS_POLL_S,
     }
@@ -236,10 +269,6 @@ def batch_detail(request, lot_number: str):
         tab="record", rows=_result_rows(page, context["actions"], now, request.user),
         decay=_decay_chart(batch, now), ac227=_ac227_share(batch, page.statuses, now),
         signatures=_signature_rows(page.signatures),
-        # the QP's turn: say what stands in the way when release is not offered
-        blockers=release_blockers(batch=batch)
-        if batch.status == BatchStatus.REVIEWED and may(request.user, "dispose")
-        and "release" not in context["actions"] else [],
     )
     return render(request, "batches/batch_detail.html", context)
 

@@ -1,9 +1,15 @@
-"""The dashboard: batches by status, the batches in work with their activity now, and what
-needs attention. The live part re-renders on the server every few seconds."""
+"""The dashboard: each role's work queue (what to do next, the most urgent first), batches by
+status, the batches in work with their activity now, and what needs attention. The live part
+re-renders on the server every few seconds."""
+
+from datetime import datetime
 
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
+
+from qc.engine import site_engine
+from qc.roles import Role, has_role
 
 from .. import selectors
 from . import physics
@@ -12,18 +18,45 @@ from .common import POLL_HEADERS, staff_required
 LIVE_EVERY_S = 5
 
 
-def _live_context(now) -> dict:
+def _start_of_day(now: datetime) -> datetime:
+    return timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _queues(user, now: datetime, accepting: list) -> dict:
+    """The queues of the roles `user` holds; a role's queries run only for its holders."""
+    queues: dict = {}
+    if has_role(user, Role.OPERATOR):
+        engine = site_engine()
+        # the product nuclides of the generators (Generator.product_nuclide)
+        half_lives = {n: engine.half_life_s(n) for n in ("Pb-212", "Bi-213")}
+        queues["register"] = selectors.elutions_to_register(since=_start_of_day(now),
+                                                            half_lives=half_lives)
+    roles = [r for r in (Role.ANALYST, Role.REVIEWER, Role.QP) if has_role(user, r)]
+    if roles:
+        batch_queues = selectors.batch_queues(batches=accepting, now=now)
+        if Role.ANALYST in roles:
+            queues["record"] = batch_queues.record
+        if Role.REVIEWER in roles:
+            queues["review"] = batch_queues.review
+        if Role.QP in roles:
+            queues["release"] = batch_queues.release
+    return queues
+
+
+def _live_context(request, now) -> dict:
     active = selectors.active_batches(now=now)
     activities = physics.current_activities(active, now)
     rows = [{"batch": b, "activity_now": activities.get(b.id),
              "expired": b.expiry is not None and b.expiry <= now,
              "seconds_left": (b.expiry - now).total_seconds() if b.expiry else None}
             for b in active]
-    accepting = selectors.accepting_batch_ids()
+    accepting_batches = selectors.accepting_batches()
+    accepting = [b.id for b in accepting_batches]
     waiting = [{"result": r, "ready": r.evaluation.valid_from <= now,
                 "seconds_left": (r.evaluation.valid_from - now).total_seconds()}
                for r in selectors.waiting_results(now=now, batch_ids=accepting)]
     return {"now": now, "rows": rows, "waiting": waiting,
+            "queues": _queues(request.user, now, accepting_batches),
             "failing": selectors.failing_results(batch_ids=accepting),
             "pending_post_release": selectors.pending_post_release(),
             "oos": selectors.post_release_alerts(), "live_every_s": LIVE_EVERY_S,
@@ -35,10 +68,11 @@ def _live_context(now) -> dict:
 def dashboard(request):
     now = timezone.now()
     return render(request, "batches/dashboard.html",
-                  {**_live_context(now), "counts": selectors.status_counts()})
+                  {**_live_context(request, now), "counts": selectors.status_counts()})
 
 
 @require_GET
 @staff_required
 def dashboard_live(request):
-    return render(request, "batches/_dashboard_live.html", _live_context(timezone.now()))
+    return render(request, "batches/_dashboard_live.html",
+                  _live_context(request, timezone.now()))

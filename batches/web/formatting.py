@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from qc import formatting
 
+from .. import texts
+
 
 def si_prefixed(value: float | None, unit: str, digits: int = 3) -> str:
     """412e6, 'Bq' -> '412 MBq'; 2.0e6, 'Bq/mL' -> '2.00 MBq/mL'."""
@@ -28,11 +30,10 @@ def local(moment: datetime) -> datetime:
 
 
 def when(moment: datetime | None, seconds: bool = False) -> str:
-    """'2026-11-22 09:30 CET': the site's zone, always named."""
+    """'2026-11-22 09:30 CET (08:30 UTC)': the one format (qc.formatting.person_time)."""
     if moment is None:
         return "—"
-    moment = local(moment)
-    return moment.strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z")
+    return texts.when(moment, seconds=seconds)
 
 
 def duration(value: timedelta | float | None, *, seconds: bool = False) -> str:

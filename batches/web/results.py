@@ -112,7 +112,9 @@ def result_correct(request, lot_number: str, result_id: int):
             return redirect("batch-detail", batch.lot_number)
     return render(request, "batches/result_form.html",
                   {"batch": batch, "criterion": criterion, "form": form, "correcting": original,
-                   "superseded": superseded})
+                   "superseded": superseded,
+                   # say it before the analyst types, not only on submit
+                   "refusals": records.correction_blockers(original)})
 
 
 @require_http_methods(["GET", "POST"])

@@ -102,9 +102,10 @@ def _impurity_ceiling(
     if horizon <= 0:
         return None
     upper = float(rule.upper)  # type: ignore[arg-type]  # checked by the caller
+    chain = engine.chain(impurity) if rule.impurity_with_progeny else [impurity]
     crossing = engine.crossing_time_s(
         {product: 1.0, impurity: ratio_percent / 100.0},
-        lambda projection: 100.0 * projection[impurity] / projection[product],
+        lambda projection: 100.0 * sum(projection[n] for n in chain) / projection[product],
         upper,
         "rises_above",
         horizon,

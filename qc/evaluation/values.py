@@ -19,9 +19,12 @@ class Verdict(StrEnum):
     PENDING = "pending"
 
 
+# "expiry": a decay-physics quantity is projected to expiry; a plain (or text) result is a
+# statement about the product at expiry and must be measured at or after it
 JUDGED_AT = ("measured", "calibration", "expiry")
 QUANTITIES = ("plain", "activity", "activity_concentration", "breakthrough", "impurity_ratio")
-VALIDITIES = ("none", "daughter_equilibrium", "product_half_lives")
+VALIDITIES = ("none", "daughter_equilibrium", "product_half_lives", "recount_line")
+RECOUNT_TOLERANCE = 0.1  # default: the product's own activity on the line below 10 % of it
 DEVELOPED_AT = "developed_at"
 
 
@@ -38,12 +41,21 @@ class Rule:
       breakthrough: impurity activity in Bq at the recount, corrected with the impurity
         nuclide back to the judged time, as % of the product activity then.
       impurity_ratio: activity ratio impurity/product in % at a reference time, projected
-        with the chain physics to the judged time (e.g. Ac-227/Ac-225 at expiry).
+        with the chain physics to the judged time (e.g. Ac-227/Ac-225 at expiry). With
+        ``impurity_with_progeny`` the impurity's share counts every radioactive member of its
+        chain grown in since the reference (Ac-227 with Th-227, Ra-223, ...), not the parent
+        alone.
     validity:
       daughter_equilibrium: the count is valid only once ``validity_nuclide`` has regrown to
         ``validity_value`` (default 0.99) of equilibrium with the product nuclide, counted
         from the method time "developed_at".
-      product_half_lives: valid only ``validity_value`` half-lives of the product after EOS.
+      product_half_lives: valid only ``validity_value`` half-lives of the product after EOS;
+        for a breakthrough also not before the recount can see its limit (recount_line,
+        counted on ``validity_nuclide``'s line, or the product's own when empty).
+      recount_line (breakthrough only): the recount counts ``validity_nuclide``'s gamma line
+        and is valid once it reads the impurity at the upper limit within ``validity_value``
+        (default 0.1): the product's own activity on that line has decayed below 10 % of
+        what the impurity at its limit supports (qc.physics.recount).
     """
 
     test_code: str
@@ -57,6 +69,7 @@ class Rule:
     judged_at: str = "measured"
     quantity: str = "plain"
     impurity_nuclide: str = ""
+    impurity_with_progeny: bool = False
     release_before_result: bool = False
     validity: str = "none"
     validity_nuclide: str = ""
@@ -83,6 +96,18 @@ class BatchTimes:
     expiry: datetime | None
     activity_at_calibration_bq: float
     volume_ml: float
+    # the daughters' state at EOS, as recorded on the batch: last separated at this time
+    # (None: at EOS), or not separated at all (in equilibrium with the product)
+    daughters_separated_at: datetime | None = None
+    daughters_in_equilibrium: bool = False
+
+    def separated_before_eos_s(self) -> float | None:
+        """For qc.physics.inventory.eos_inventory: None when not separated."""
+        if self.daughters_in_equilibrium:
+            return None
+        if self.daughters_separated_at is None:
+            return 0.0
+        return max((self.eos - self.daughters_separated_at).total_seconds(), 0.0)
 
 
 @dataclass(frozen=True)
@@ -121,6 +146,13 @@ def check_rule(rule: Rule) -> None:
         raise ValueError(f"{rule.test_code}: daughter_equilibrium needs the daughter nuclide")
     if rule.validity == "product_half_lives" and not rule.validity_value:
         raise ValueError(f"{rule.test_code}: product_half_lives needs the number of half-lives")
+    if rule.validity == "recount_line":
+        if rule.quantity != "breakthrough" or rule.upper is None or not rule.validity_nuclide:
+            raise ValueError(f"{rule.test_code}: recount_line is for a breakthrough with an "
+                             "upper limit and names the nuclide whose line is counted")
+        if rule.validity_value is not None and not 0.0 < rule.validity_value < 1.0:
+            raise ValueError(f"{rule.test_code}: recount_line tolerance must be between 0 "
+                             "and 1, e.g. 0.1")
 
 
 def check_aware(*moments: datetime | None) -> None:

@@ -14,7 +14,7 @@ from qc.physics.nuclides import normalise_nuclide
 from qc.physics.shares import activity_share_percent
 
 from .censored import compare_censored
-from .validity import check_validity
+from .validity import check_expiry_measurement, check_validity
 from .values import (
     BatchTimes,
     Measurement,
@@ -40,6 +40,9 @@ def evaluate(
 
     judged_at_time = _judged_at_time(rule, batch, measurement.measured_at)
     refusal, valid_from = check_validity(rule, measurement, batch, engine)
+    if not refusal:
+        refusal, at_expiry = check_expiry_measurement(rule, measurement, batch)
+        valid_from = max(filter(None, (valid_from, at_expiry)), default=None)
     if refusal:
         return Outcome(
             Verdict.INVALID, measurement.value, None, judged_at_time, refusal, valid_from
@@ -116,6 +119,8 @@ def _project(
     measured_at = measurement.measured_at
     product = normalise_nuclide(batch.product_nuclide)
     where = f" at {rule.judged_at} ({utc_text(at)})" if rule.judged_at != "measured" else ""
+    if rule.judged_at == "expiry" and rule.quantity != "plain":
+        where = f" projected to expiry ({utc_text(at)})"
 
     if rule.quantity == "plain":
         return value, _Context(head=where)
@@ -147,9 +152,13 @@ def _project(
     reference = measurement.reference_time or measured_at
     [projected] = activity_share_percent(
         engine, product=product, impurity=impurity, share_percent=value, reference=reference,
-        times=[at])
+        times=[at], with_progeny=rule.impurity_with_progeny)
+    progeny = f" ({impurity} with its progeny)" if rule.impurity_with_progeny else ""
     return projected, _Context(
-        head=where, tail=f"; {number(value)} % at {utc_text(reference)} (reference time)"
+        head=f"{progeny}{where}",
+        tail=f"; {number(value)} % {impurity} at {utc_text(reference)} (reference time)"
+        if rule.impurity_with_progeny else
+        f"; {number(value)} % at {utc_text(reference)} (reference time)",
     )
 
 

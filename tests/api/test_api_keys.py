@@ -24,7 +24,7 @@ def test_a_key_is_stored_only_as_its_hash_and_its_creation_is_audited(make_key, 
     event = AuditEvent.objects.get(action="api_key.create")
     assert event.actor == admin_user
     assert event.after == {"prefix": key.prefix, "instrument": "TLC-0001", "test_codes": ["rcp"],
-                           "can_register_batches": False}
+                           "can_register_batches": False, "read_scopes": []}
     assert plaintext not in str(event.after)
 
 

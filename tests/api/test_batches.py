@@ -22,8 +22,18 @@ pytestmark = pytest.mark.django_db
 
 # Reading ------------------------------------------------------------------------------
 
+@pytest.fixture
+def reader(products, tlc, as_key, admin_user):
+    """The radio-TLC scanner with a key that may read whole batch records."""
+    from qc.api_keys import READ_BATCH_RECORDS, api_key_create
+
+    _, plaintext = api_key_create(actor=admin_user, instrument=tlc, test_codes=["ph"],
+                                  read_scopes=[READ_BATCH_RECORDS])
+    return as_key(plaintext)
+
+
 def test_the_detail_shows_identity_times_results_with_evaluations_and_pending_tests(
-        api, products, operator, analyst, now, committed):
+        reader, products, operator, analyst, now, committed):
     with committed():
         ac225_batch = make_ac225_batch(product=products["ac225-psma-it"], operator=operator,
                                        eos=now - timedelta(minutes=50))
@@ -34,7 +44,7 @@ def test_the_detail_shows_identity_times_results_with_evaluations_and_pending_te
                                criterion=criterion(ac225_batch, "ph"),
                                measured_at=now - timedelta(minutes=10), value=7.0, unit="pH",
                                supersedes=ph, reason="strip misread")
-    response = api.get(f"/api/v1/batches/{ac225_batch.lot_number}/")
+    response = reader.get(f"/api/v1/batches/{ac225_batch.lot_number}/")
     assert response.status_code == 200
     body = response.json()
     assert body["lot_number"] == ac225_batch.lot_number
@@ -54,8 +64,8 @@ def test_the_detail_shows_identity_times_results_with_evaluations_and_pending_te
     assert by_code["ph"]["current_result"] == ph_results[1]["id"]
 
 
-def test_an_unknown_lot_is_a_404_problem(api, products):
-    response = api.get("/api/v1/batches/NO-SUCH-LOT/")
+def test_an_unknown_lot_is_a_404_problem(reader, products):
+    response = reader.get("/api/v1/batches/NO-SUCH-LOT/")
     assert response.status_code == 404
     assert "NO-SUCH-LOT" in problem(response)["detail"]
 
@@ -68,14 +78,14 @@ def _results(batch, analyst, now, n):
 
 
 @pytest.mark.parametrize("n", [1, 25])
-def test_the_detail_costs_the_same_queries_however_many_results(api, ac225_batch, analyst, now,
-                                                                n, committed,
+def test_the_detail_costs_the_same_queries_however_many_results(reader, ac225_batch, analyst,
+                                                                now, n, committed,
                                                                 django_assert_max_num_queries):
     with committed():
         _results(ac225_batch, analyst, now, n)
-    api.get("/api/v1/batches/")  # the key's last use is noted once a minute, not per request
+    reader.get("/api/v1/batches/")  # the key's last use is noted once a minute, not per request
     with django_assert_max_num_queries(8):
-        response = api.get(f"/api/v1/batches/{ac225_batch.lot_number}/")
+        response = reader.get(f"/api/v1/batches/{ac225_batch.lot_number}/")
     assert len(response.json()["results"]) == n + 1
 
 
@@ -207,3 +217,29 @@ def test_a_registration_retry_is_replayed_and_a_duplicate_lot_is_refused(module_
     assert again.status_code == 422
     assert "already registered" in fields(again)["lot_number"]
     assert Batch.objects.filter(lot_number="PB212-API-001").count() == 1
+
+
+def test_registration_records_the_daughters_separated_at_eos_by_default(module_client, elution,
+                                                                       now):
+    response = module_client.post("/api/v1/batches/", registration(now, elution))
+    assert response.status_code == 201, response.content
+    batch = Batch.objects.get(lot_number="PB212-API-001")
+    assert batch.daughters_separated_at == batch.eos and not batch.daughters_not_separated
+    event = AuditEvent.objects.get(action="batch.register", batch_lot="PB212-API-001")
+    assert event.after["daughters_not_separated"] is False
+
+
+def test_registration_records_daughters_that_were_not_separated(module_client, elution, now):
+    response = module_client.post("/api/v1/batches/", registration(
+        now, elution, daughters_not_separated=True))
+    assert response.status_code == 201, response.content
+    batch = Batch.objects.get(lot_number="PB212-API-001")
+    assert batch.daughters_not_separated and batch.daughters_separated_at is None
+
+
+def test_registration_refuses_a_separation_after_eos(module_client, elution, now):
+    response = module_client.post("/api/v1/batches/", registration(
+        now, elution, daughters_separated_at=now.isoformat()))
+    assert response.status_code == 422, response.content
+    assert "after the end of synthesis" in fields(response)["daughters_separated_at"]
+    assert not Batch.objects.filter(lot_number="PB212-API-001").exists()

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
 from config.wsgi import application
-from qc.api_keys import api_key_create
+from qc.api_keys import READ_BATCH_RECORDS, READ_CERTIFICATES, api_key_create
 from qc.models import InstrumentKind
 from tests.api.conftest import ALL_RESULT_CODES
 from tests.batches.stability_helpers import approved_protocol
@@ -55,8 +55,10 @@ def fuzz(products, operator, admin_user, reviewer, qp, now, settings):
     # and a stability protocol whose T0 pull (+-45 min) the anchored results can reach
     approved_protocol(products["ac225-psma-it"], reviewer=reviewer, qp=qp)
     instrument = make_instrument(kind=InstrumentKind.HPLC, serial="FUZZ-0001")
+    # Every read scope, so that every operation can answer 200.
     _, plaintext = api_key_create(actor=admin_user, instrument=instrument,
-                                  test_codes=ALL_RESULT_CODES, can_register_batches=True)
+                                  test_codes=ALL_RESULT_CODES, can_register_batches=True,
+                                  read_scopes=[READ_BATCH_RECORDS, READ_CERTIFICATES])
     # Requests run in this test's transaction; Django must not close its connection after
     # each one (its test client does the same).
     signals.request_started.disconnect(close_old_connections)

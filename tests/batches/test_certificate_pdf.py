@@ -246,7 +246,7 @@ def test_the_text_layer_holds_the_lot_every_test_name_and_the_signers(tmp_path):
     for signature in data.signatures:
         assert signature.printed_name in text
     assert "ICRP Publication 107" in text
-    assert "Version 2; supersedes version 1" in text
+    assert "CERT-AC-2025-0330-01 version 2 · supersedes version 1" in text
 
 
 @pytest.mark.parametrize("paper_size, width_pt", [("A4", 595), ("Letter", 612)])
@@ -393,3 +393,40 @@ def test_a_long_site_name_shrinks_instead_of_running_into_the_header(tmp_path):
             overlap = a is not b and a["x0"] < b["x1"] and b["x0"] < a["x1"] and (
                 a["y0"] < b["y1"] and b["y0"] < a["y1"])
             assert not overlap, (a["word"], b["word"])
+
+
+def test_a_pending_test_is_judged_at_no_time_yet(tmp_path):
+    pdf = write_pdf(tmp_path, make_certificate_data())
+    text = pdf_text(pdf, "-layout")
+    sterility = next(line for line in text.splitlines() if line.lstrip().startswith("sterility"))
+    assert "PENDING" in sterility
+    assert "measured" not in sterility
+    assert sterility.split()[-2:] == ["pending", "PENDING"]
+
+
+def test_the_time_axis_starts_at_eos_when_the_first_row_is_a_fraction_of_a_second_early():
+    from zoneinfo import ZoneInfo
+
+    from batches.pdf.chart import decay_chart
+    from batches.pdf.fonts import register_fonts
+
+    base = make_bi213_data()
+    eos = base.eos + timedelta(seconds=0.4)  # stored table times are cut to the second
+    times = tuple(base.eos + timedelta(minutes=m) for m in (0, 20, 40, 60))
+    data = replace(base, eos=eos, decay=DecayTable(
+        times=times, activities_bq={"Bi-213": [1.2e9, 0.9e9, 0.6e9, 0.4e9]}))
+    plot = decay_chart(data, register_fonts()[0], ZoneInfo("Europe/Amsterdam"), 500).contents[0]
+    assert plot.xValueAxis.valueMin == 0
+
+
+def test_the_footer_keeps_the_release_signature_whole_when_not_all_signatures_fit(tmp_path):
+    base = make_certificate_data()
+    release = SignatureLine("Dr. Joost de Qualified-Persoon", "Qualified Person", "released",
+                            EOS + timedelta(days=14))
+    data = replace(base, signatures=(*base.signatures, release))
+    pdf = write_pdf(tmp_path, data)
+    footer = pdf_text(pdf, "-f", "1", "-l", "1").split("\n\n")
+    lines = next(block for block in footer if "electronic signatures" in block.lower())
+    assert lines.startswith(("Electronic signatures:", "Latest electronic signatures"))
+    assert "released by Dr. Joost de Qualified-Persoon (Qualified Person) 2025-04-13" in \
+        " ".join(lines.split())

@@ -70,3 +70,34 @@ def test_the_demos_own_history_passes_the_registration_and_result_rules(signing_
         if result.instrument:
             assert is_qualified(result.instrument, result.criterion.test_code)
     assert Result.objects.filter(criterion__test_code="vector-function").exists()
+
+
+def test_seed_demo_prints_the_site_url_and_logins_last_and_keeps_task_logs_quiet(
+        monkeypatch, settings, caplog):
+    import io
+    import logging
+
+    from batches.management.commands import seed_demo
+
+    def noisy_seed():
+        logging.getLogger("celery.app.trace").info("Task evaluate_result succeeded")
+        logging.getLogger("celery.app.trace").warning("a task warning still shows")
+        return {"created": True, "users": {}}
+
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    monkeypatch.setattr(seed_demo, "seed", noisy_seed)
+    monkeypatch.setattr(seed_demo, "demo_instrument_keys", lambda: [])
+    monkeypatch.setattr(seed_demo, "seed_stability", lambda users: False)
+    out = io.StringIO()
+    level_before = logging.getLogger("celery").level
+    with caplog.at_level(logging.INFO):
+        call_command("seed_demo", "--not-production", stdout=out)
+    lines = out.getvalue().rstrip().splitlines()
+    logins = demo.demo_logins()
+    assert lines[-len(logins) - 2] == "Open http://127.0.0.1:8000/ and log in as:"
+    for line, (username, password, _) in zip(lines[-len(logins):], logins, strict=True):
+        assert line.split()[:2] == [username, password]
+    messages = [record.getMessage() for record in caplog.records]
+    assert "Task evaluate_result succeeded" not in messages
+    assert "a task warning still shows" in messages
+    assert logging.getLogger("celery").level == level_before  # restored afterwards

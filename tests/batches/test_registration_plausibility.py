@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from batches.models import Batch, Elution, GeneratorKind
+from batches.models import Batch, GeneratorKind
 from batches.records import registration
 from batches.records.plausibility import elution_plausibility_errors
 from qc.engine import site_engine
@@ -148,35 +148,3 @@ def test_an_elution_above_the_generators_ingrowth_is_refused_with_what_it_can_ho
                                          activity_bq=3.15e9, now=now)
     assert "can hold at most 2.02 GBq of Pb-212" in errors["activity_bq"][0]
     assert "ingrowth since its last elution" in errors["activity_bq"][0]
-
-
-def test_the_admin_refuses_an_elution_above_the_ingrowth(admin_user, client, now):
-    elution = make_elution(GeneratorKind.RA224_PB212, eluted_at=now - timedelta(hours=30))
-    generator = elution.generator
-    url = reverse("admin:batches_generator_change", args=[generator.pk])
-    prefix = "elutions"
-    day = lambda t: timezone.localtime(t).strftime("%Y-%m-%d")  # noqa: E731
-    clock = lambda t: timezone.localtime(t).strftime("%H:%M:%S")  # noqa: E731
-    data = {
-        "kind": generator.kind, "serial": generator.serial,
-        "parent_nuclide": generator.parent_nuclide,
-        "loaded_activity_bq": generator.loaded_activity_bq,
-        "loaded_at_0": day(generator.loaded_at),
-        "loaded_at_1": clock(generator.loaded_at),
-        "supplier": generator.supplier, "expires_on": generator.expires_on.isoformat(),
-        f"{prefix}-TOTAL_FORMS": "2", f"{prefix}-INITIAL_FORMS": "1",
-        f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000",
-        f"{prefix}-0-id": elution.pk, f"{prefix}-0-generator": generator.pk,
-        f"{prefix}-0-eluted_at_0": day(elution.eluted_at),
-        f"{prefix}-0-eluted_at_1": clock(elution.eluted_at),
-        f"{prefix}-0-activity_bq": elution.activity_bq,
-        f"{prefix}-1-generator": generator.pk,
-        f"{prefix}-1-eluted_at_0": day(now),
-        f"{prefix}-1-eluted_at_1": clock(now),
-        f"{prefix}-1-activity_bq": "3.15e9",
-    }
-    client.force_login(admin_user)
-    response = client.post(url, data)
-    assert response.status_code == 200
-    assert "can hold at most" in response.content.decode()
-    assert Elution.objects.filter(generator=generator).count() == 1

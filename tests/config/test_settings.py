@@ -58,6 +58,8 @@ def test_it_names_the_variable_when_the_database_url_is_malformed():
     ("EMAIL_PORT", "smtp", "EMAIL_PORT='smtp' is not a whole number"),
     ("BEAT_LOCK_TTL_S", "2", "BEAT_LOCK_TTL_S=2 must be at least 6"),
     ("LOGIN_RECORDS_RETENTION_DAYS", "7", "LOGIN_RECORDS_RETENTION_DAYS=7 must be at least 30"),
+    ("SITE_URL", "release.example.nl", "SITE_URL='release.example.nl' is not a base URL"),
+    ("SITE_URL", "ftp://release.example.nl", "SITE_URL='ftp://release.example.nl' is not a"),
 ])
 def test_it_refuses_other_bad_values_with_their_names(name, value, message):
     run = start_django(SECRET_KEY="x" * 40, **{name: value})
@@ -106,3 +108,15 @@ def test_it_refuses_an_incomplete_object_storage_configuration(env, message):
     run = start_django(SECRET_KEY="x" * 40, **env)
     assert run.returncode != 0
     assert message in run.stderr
+
+
+def test_the_site_url_defaults_to_the_local_demo_address_in_debug(tmp_path):
+    base = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "SITE_URL")}
+    run = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); "
+         "from django.conf import settings; print(settings.SITE_URL)"],
+        cwd=ROOT, env={**base, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true",
+                       "ALPHARELEASE_VAR_DIR": str(tmp_path)},
+        capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "http://127.0.0.1:8000"

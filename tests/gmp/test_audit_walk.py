@@ -15,15 +15,15 @@ from batches.certificates import services as certificates
 from batches.disposition import services as disposition
 from batches.evaluation import oos, physics
 from batches.evaluation import results as evaluation
-from batches.models import Certificate, Result
-from batches.records import raw_data, registration
+from batches.models import Certificate, GeneratorKind, Result
+from batches.records import elutions, raw_data, registration
 from batches.records import results as records
 from qc import api_keys, signatures, specification_edits
 from qc import services as qc_services
 from qc.errors import RuleViolation
 from qc.models import AuditEvent, Criterion, InstrumentKind
 from tests.conftest import PASSWORD
-from tests.factories import make_instrument, make_source_lot
+from tests.factories import make_elution, make_instrument, make_source_lot
 
 from .flows import record, release_required_results
 
@@ -32,12 +32,13 @@ pytestmark = pytest.mark.django_db
 REAL_CERTIFICATE_REQUEST = certificates.certificate_request_issue  # before the gmp fixture
 
 SERVICE_MODULES = ["batches.records.registration", "batches.records.results",
+                   "batches.records.elutions",
                    "batches.records.raw_data", "batches.evaluation.physics",
                    "batches.evaluation.results", "batches.evaluation.oos",
                    "batches.disposition.services", "batches.disposition.blockers",
                    "batches.disposition.record", "batches.certificates.services",
                    "batches.certificates.content", "batches.certificates.identity",
-                   "batches.certificates.verify",
+                   "batches.certificates.verify", "batches.certificates.lookup",
                    "qc.services", "qc.signatures", "qc.specification_edits", "qc.api_keys"]
 
 READ_ONLY = {
@@ -57,6 +58,9 @@ READ_ONLY = {
     "batches.disposition.blockers.release_blockers": "read",
     "batches.disposition.blockers.conditional_release_blockers": "read",
     "batches.disposition.blockers.available_actions": "read",
+    "batches.disposition.blockers.action_states": "read",
+    "batches.records.results.correction_blockers": "read",
+    "batches.records.elutions.elution_forecast": "read",
     "batches.certificates.services.stuck_certificates": "read",
     "batches.certificates.services.unrequested_releases": "read",
     "batches.certificates.identity.signing_paths": "read",
@@ -64,6 +68,8 @@ READ_ONLY = {
     "batches.certificates.identity.site_certificate_pem": "read",
     "batches.certificates.content.certificate_data": "read",
     "batches.certificates.verify.certificate_verify": "read",
+    "batches.certificates.content.verify_url": "read (the QR code's URL)",
+    "batches.certificates.lookup.certificate_lookup": "read (the QR code's verify page)",
     "batches.certificates.identity.warm_up": "loads fonts and the signing key; writes nothing",
     "qc.services.specification_record": "read",
     "qc.signatures.record_hash": "pure",
@@ -270,6 +276,12 @@ def test_every_state_changing_service_leaves_exactly_its_audit_events(
     assert about_batches.count() > 30
     assert not about_batches.filter(batch_lot="").exists()
     assert set(about_batches.values_list("batch_lot", flat=True)) == {"AC-WALK-1", "AC-WALK-2"}
+
+    # An elution, recorded by an operator (not about a batch: it comes before one).
+    generator = make_elution(GeneratorKind.RA224_PB212,
+                             eluted_at=timezone.now() - timedelta(hours=3)).generator
+    walk.step(elutions.elution_record, ["elution.recorded"], actor=operator,
+              generator=generator, eluted_at=timezone.now(), activity_bq=1e6, volume_ml=2.0)
 
     missing = public_functions() - walk.walked - {f"{n}" for n in READ_ONLY}
     assert not missing, f"services not walked: {sorted(missing)}"

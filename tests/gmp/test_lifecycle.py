@@ -37,9 +37,13 @@ def pending_results(analyst, batch, clock, *, fail: str = ""):
     names the test that fails."""
     family = batch.product.family
     if family == "generator_pb212":
-        clock.advance(hours=74)  # Ra-224 recount: 6.8 Pb-212 half-lives (72.4 h) after EOS
-        recount_bq = 2.0e5 if fail == "ra224-breakthrough" else 1.0e4
-        record(analyst, batch, "ra224-breakthrough", batch.eos + timedelta(hours=73),
+        # Ra-224 recount on the Pb-212 line: valid once the product's own Pb-212 is below
+        # 10 % of what Ra-224 at the limit supports, 8.32 d after EOS (calibration 1 h after
+        # EOS); 72 h was too early (issue 14). 2 kBq 8.5 d after EOS is 9.9 kBq at
+        # calibration, 0.0033 % of 300 MBq; 200 kBq is 0.33 %.
+        clock.advance(days=9)
+        recount_bq = 2.0e5 if fail == "ra224-breakthrough" else 2.0e3
+        record(analyst, batch, "ra224-breakthrough", batch.eos + timedelta(days=8, hours=12),
                recount_bq, "Bq")
     if family == "generator_bi213":
         record(analyst, batch, "endotoxin", batch.eos + timedelta(minutes=9),
@@ -48,9 +52,12 @@ def pending_results(analyst, batch, clock, *, fail: str = ""):
                1.1 * batch.volume_ml, "EU")
         clock.advance(hours=1)  # the binding assay outlasts 213Bi's 1 h shelf life
         record(analyst, batch, "vector-function", batch.eos + timedelta(minutes=70), 80.0, "%")
-        clock.advance(hours=8)  # Ac-225 recount: 10 Bi-213 half-lives (7.6 h) after EOS
-        record(analyst, batch, "ac225-breakthrough", batch.eos + timedelta(hours=7, minutes=45),
-               5.0e3, "Bq")
+        # Ac-225 recount on the Bi-213 line: valid once the product's own Bi-213 is below
+        # 10 % of what Ac-225 at the limit supports, ~15 h after EOS, not 10 half-lives
+        # (7.6 h) (issue 14)
+        clock.advance(hours=17)
+        for code in ("ac225-breakthrough", "ac225-breakthrough-expiry"):
+            record(analyst, batch, code, batch.eos + timedelta(hours=16), 5.0e3, "Bq")
     clock.advance(days=14)  # Ph. Eur. 2.6.1 incubation
     record(analyst, batch, "sterility", clock.now(),
            text="growth observed" if fail == "sterility" else "no growth")

@@ -142,7 +142,7 @@ def test_role_changes_in_the_user_admin_are_audited(client, analyst, admin_user)
             "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00"}
     response = client.post(url, form)
     assert response.status_code == 302, response.content[:2000]
-    event = AuditEvent.objects.get(action="user.change")
+    event = AuditEvent.objects.get(action="user.roles")
     assert event.actor == admin_user
     assert event.before["roles"] == ["QC analyst"]
     assert event.after["roles"] == ["QA reviewer", "QC analyst"]

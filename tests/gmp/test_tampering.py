@@ -12,6 +12,7 @@ from batches.disposition import record as signed_record
 from batches.disposition import services as disposition
 from batches.evaluation import results as evaluation
 from batches.models import Evaluation, Result, ResultInvalidation
+from qc.audit import CHANGED, UNLINKED
 from qc.models import AuditEvent, Signature
 from tests.conftest import PASSWORD
 
@@ -61,9 +62,12 @@ def test_verify_audit_names_an_event_changed_with_raw_sql_and_exits_1(released_l
         call_command("verify_audit")
     assert broken.value.returncode == 1  # manage.py exits with it
     assert str(broken.value) == (f"Audit trail BROKEN at event #{release.id}: its content no "
-                                 "longer matches its hash (the event was changed).")
+                                 "longer matches its hash (the event was changed). 1 break in "
+                                 "all, listed above.")
     earlier = AuditEvent.objects.filter(id__lt=release.id).count()
-    assert f"{earlier} events checked before the break." in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"{earlier} events intact before the first break." in out
+    assert f"{AuditEvent.objects.count()} events checked;" in out
 
 
 def test_verify_audit_names_the_event_after_one_deleted_with_raw_sql(released_lot):
@@ -77,10 +81,27 @@ def test_verify_audit_names_the_event_after_one_deleted_with_raw_sql(released_lo
         broken.value)
 
 
+def test_verify_audit_lists_every_break_not_only_the_first(released_lot, capsys):
+    events = list(AuditEvent.objects.order_by("id"))
+    deleted, changed, last = events[5], events[10], events[-1]
+    tamper("qc_auditevent", "DELETE FROM qc_auditevent WHERE id = %s", [deleted.id])
+    tamper("qc_auditevent", "UPDATE qc_auditevent SET reason = 'x' WHERE id IN (%s, %s)",
+           [changed.id, last.id])
+    with pytest.raises(CommandError, match="4 breaks in all") as broken:
+        call_command("verify_audit")
+    assert f"at event #{events[6].id}: its link" in str(broken.value)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:3] == [f"BROKEN at event #{events[6].id}: {UNLINKED}.",
+                         f"BROKEN at event #{changed.id}: {CHANGED}.",
+                         f"BROKEN at event #{last.id}: {CHANGED}."]
+    assert lines[3].startswith("BROKEN at end: the chain head records")
+    assert lines[4] == f"{len(events) - 1} events checked; 5 events intact before the first break."
+
+
 def test_verify_audit_notices_events_cut_off_at_the_end(released_lot):
     last = AuditEvent.objects.latest("id")
     tamper("qc_auditevent", "DELETE FROM qc_auditevent WHERE id = %s", [last.id])
-    with pytest.raises(CommandError, match="at its end: .* events at the end were deleted"):
+    with pytest.raises(CommandError, match="at its end: .* events were deleted"):
         call_command("verify_audit")
 
 
@@ -144,6 +165,39 @@ def test_postgresql_refuses_raw_update_and_delete_of_gmp_records(
     assert model.objects.filter(pk=row.pk).exists()
 
 
+@pytest.mark.services  # the triggers exist on PostgreSQL, which the services run uses
+@pytest.mark.parametrize("table, model", [(table, model) for table, _, model in APPEND_ONLY])
+def test_postgresql_refuses_truncate_of_gmp_records(ac225_batch, analyst, reviewer, table,
+                                                    model):
+    from batches import services
+
+    failing = record(analyst, ac225_batch, "ph", ac225_batch.eos, 9.9, "pH")
+    services.result_evaluate(result_id=failing.pk)
+    disposition.result_invalidate(actor=reviewer, password=PASSWORD, result=failing,
+                                  cause="strip misread")
+    before = model.objects.count()
+    assert before
+    raw("SET CONSTRAINTS ALL IMMEDIATE")  # else TRUNCATE waits on this test's own FK checks
+    with pytest.raises(DatabaseError, match="append-only: TRUNCATE refused"), \
+            transaction.atomic():
+        raw(f"TRUNCATE {table} CASCADE")
+    assert model.objects.count() == before
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("sql", ["TRUNCATE qc_auditchainhead", "DELETE FROM qc_auditchainhead"])
+def test_postgresql_refuses_to_empty_the_audit_chain_head(analyst, sql):
+    from qc.audit import audit_record
+    from qc.models import AuditChainHead
+
+    with transaction.atomic():
+        audit_record(actor=analyst, action="test.event", object_type="t", object_id=1)
+    raw("SET CONSTRAINTS ALL IMMEDIATE")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        raw(sql)
+    assert AuditChainHead.objects.get().count == 1
+
+
 def test_manage_py_verify_audit_exits_0_then_1_after_tampering(tmp_path):
     """The command as an operator runs it, against a site database on disk."""
     import os
@@ -181,4 +235,5 @@ def test_manage_py_verify_audit_exits_0_then_1_after_tampering(tmp_path):
     broken = manage("verify_audit")
     assert broken.returncode == 1
     assert f"Audit trail BROKEN at event #{second}" in broken.stderr
-    assert "1 event checked before the break." in broken.stdout
+    assert "1 event intact before the first break." in broken.stdout
+    assert "3 events checked;" in broken.stdout

@@ -19,3 +19,17 @@ def test_it_refuses_a_database_with_accounts_of_its_own(settings, analyst):
         call_command("seed_demo")
     with pytest.raises(CommandError, match="accounts the demo did not make"):
         call_command("seed_demo", not_production=True)
+
+
+def test_the_demos_own_accounts_do_not_stop_a_second_run():
+    from django.contrib.auth import get_user_model
+
+    from batches.demo import demo_instrument_serials, demo_logins
+    from batches.management.commands.seed_demo import _foreign_users
+
+    User = get_user_model()
+    User.objects.create_user(username=demo_logins()[0][0])
+    User.objects.create_user(username=f"instrument.{demo_instrument_serials()[0]}")
+    assert _foreign_users() == []
+    User.objects.create_user(username="instrument.REAL-HPGE-1")
+    assert _foreign_users() == ["instrument.REAL-HPGE-1"]

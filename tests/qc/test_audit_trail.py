@@ -142,3 +142,42 @@ def test_events_written_together_and_cut_off_at_the_end_are_detected(analyst):
     events = write_many(analyst)
     tamper("DELETE FROM qc_auditevent WHERE id >= %s", [events[3].id])
     assert "were deleted" in verify_chain().problem
+
+
+def test_every_break_is_reported_and_counted_not_only_the_first(analyst):
+    events = write_many(analyst, 8)
+    tamper("UPDATE qc_auditevent SET reason = 'x' WHERE id IN (%s, %s)",
+           [events[1].id, events[6].id])
+    tamper("DELETE FROM qc_auditevent WHERE id = %s", [events[3].id])
+    found = []
+    report = verify_chain(on_break=found.append)
+    assert [(b.event_id, b.problem.split(" (")[0]) for b in found] == [
+        (events[1].id, "its content no longer matches its hash"),
+        (events[4].id, "its link to the previous event is broken"),
+        (events[6].id, "its content no longer matches its hash"),
+        (None, "the chain head records 8 events ending in hash " + events[-1].hash[:12] + "...,"
+               " but the trail holds 7 ending at event #" + str(events[-1].id) + ": events were "
+               "deleted")]
+    assert report.break_count == 4 and report.first_break == found[0]
+    assert report.checked == 7 and report.intact_before_first_break == 1
+
+
+def _verify_peak_bytes() -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        assert verify_chain().ok
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_verifying_five_times_the_events_takes_no_more_memory(analyst):
+    # Past two chunks of the cursor (2 x 2000 events) the peak must stay flat.
+    write_many(analyst, 5000)
+    small = _verify_peak_bytes()
+    write_many(analyst, 20000)
+    assert verify_chain().checked == 25000
+    large = _verify_peak_bytes()
+    assert large < small * 1.1, (small, large)

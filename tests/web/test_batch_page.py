@@ -2,6 +2,7 @@
 and judged values, decay chart, Ac-227 share, signatures, certificates, and only the actions
 the user may take."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -31,9 +32,9 @@ def test_it_shows_identity_source_times_and_what_set_the_expiry(
     assert batch.source_lot.lot_number in html
     assert "set by:" in html and batch.expiry_reason in html
     assert "8.00 MBq" in html  # activity at calibration, SI-prefixed
-    # every time carries its zone and the UTC instant for the reader who hovers
+    # every time carries its zone, with the UTC time in brackets
     assert 'datetime="' in html
-    assert " CET</time>" in html or " CEST</time>" in html
+    assert re.search(r" CES?T</span> <span class=\"utc\">\(\d\d:\d\d UTC\)</span></time>", html)
 
 
 def test_results_show_measured_and_judged_values_with_the_time_judged_at(
@@ -88,8 +89,10 @@ def test_the_qp_sees_release_actions_once_the_batch_is_reviewed(
     assert reverse("batch-reject", args=[reviewed_pb212.lot_number]) in html
     # the Ra-224 recount and sterility are still to come: no full release, and it says why
     assert reverse("batch-release", args=[reviewed_pb212.lot_number]) + '"' not in html
-    assert any("Sterility has no result yet" in b for b in response.context["blockers"])
-    assert 'data-testid="release-blockers"' in html
+    [release] = [b for b in response.context["action_buttons"] if b["action"] == "release"]
+    assert not release["allowed"]
+    assert any("Sterility has no result yet" in r for r in release["reasons"])
+    assert 'data-testid="action-reasons"' in html
 
 
 def tamper(table: str, sql: str, params) -> None:
@@ -212,3 +215,17 @@ def test_a_reviewer_who_recorded_no_results_may_invalidate_and_sees_the_button(
 
 def test_unknown_lot_is_404(client_for, analyst, db):
     assert client_for(analyst).get(reverse("batch-detail", args=["NOPE"])).status_code == 404
+
+
+def test_a_900_word_rejection_reason_wraps_and_clips_with_show_all(
+        client_for, qp, settled_ac225, committed):
+    from batches.disposition import services as disposition
+    from tests.conftest import PASSWORD
+
+    reason = " ".join(["synthesis module fault during the labelling step"] * 130)
+    with committed():
+        disposition.batch_reject(actor=qp, password=PASSWORD, batch=settled_ac225,
+                                 reason=reason)
+    html = page(client_for(qp), settled_ac225).content.decode()
+    assert 'data-testid="long-text"' in html and "show all" in html
+    assert reason in html  # clipped on screen, all of it there for "show all" and print

@@ -18,8 +18,10 @@ def test_times_carry_the_sites_zone(settings):
     settings.TIME_ZONE = "Europe/Amsterdam"
     winter = datetime(2026, 1, 10, 8, 30, tzinfo=UTC)
     summer = datetime(2026, 7, 10, 8, 30, tzinfo=UTC)
-    assert formatting.when(winter) == "2026-01-10 09:30 CET"
-    assert formatting.when(summer, seconds=True) == "2026-07-10 10:30:00 CEST"
+    assert formatting.when(winter) == "2026-01-10 09:30 CET (08:30 UTC)"
+    assert formatting.when(summer, seconds=True) == "2026-07-10 10:30:00 CEST (08:30:00 UTC)"
+    late = datetime(2026, 1, 10, 23, 30, tzinfo=UTC)  # the UTC date only when it differs
+    assert formatting.when(late) == "2026-01-11 00:30 CET (2026-01-10 23:30 UTC)"
 
 
 @pytest.mark.parametrize(("seconds", "text"), [

@@ -166,3 +166,15 @@ def test_the_qp_rejects_with_a_reason(client_for, qp, tested_pb212, committed):
     tested_pb212.refresh_from_db()
     assert tested_pb212.status == BatchStatus.REJECTED
     assert Signature.objects.get(meaning="rejected").comment == "synthesis module fault"
+
+
+def test_a_release_anchors_the_audit_trail_outside_the_database(
+        client_for, qp, reviewed_pb212, committed, signing_identity, settings, monkeypatch):
+    import batches.jobs
+
+    monkeypatch.setattr(batches.jobs, "request_certificate", lambda *args: None)
+    with committed():
+        client_for(qp).post(reverse("batch-release-conditionally",
+                                    args=[reviewed_pb212.lot_number]), {"password": PASSWORD})
+    [checkpoint] = settings.AUDIT_CHECKPOINT_DIR.glob("*.json")
+    assert f"conditionally_released lot {reviewed_pb212.lot_number}" in checkpoint.read_text()

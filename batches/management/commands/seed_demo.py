@@ -1,16 +1,38 @@
+import logging
+from contextlib import contextmanager
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from batches.api.demo_keys import demo_instrument_keys
-from batches.demo import demo_logins, seed
+from batches.demo import demo_instrument_serials, demo_logins, seed
 from batches.stability.demo import seed_stability
+from qc.api_keys import SYSTEM_USERNAME_PREFIX
+
+# Seeding runs about a hundred tasks in process; their INFO lines would bury the logins.
+QUIET_LOGGERS = ("celery", "batches", "qc")
 
 
 def _foreign_users() -> list[str]:
     """Accounts the demo did not make: a sign that this database holds real records."""
     demo = {username for username, _, _ in demo_logins()}
+    # Each instrument's key acts through a system account named after the instrument.
+    demo |= {f"{SYSTEM_USERNAME_PREFIX}{serial}" for serial in demo_instrument_serials()}
     return sorted(set(get_user_model().objects.values_list("username", flat=True)) - demo)
+
+
+@contextmanager
+def quiet_task_logs():
+    loggers = [logging.getLogger(name) for name in QUIET_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 class Command(BaseCommand):
@@ -33,17 +55,16 @@ class Command(BaseCommand):
                 f"This database holds accounts the demo did not make ({', '.join(foreign[:5])}"
                 f"{', ...' if len(foreign) > 5 else ''}): demo data must not mix with real "
                 "records. Use an empty database.")
-        outcome = seed()
-        if seed_stability(outcome["users"]):
+        with quiet_task_logs():
+            outcome = seed()
+            stability = seed_stability(outcome["users"])
+            keys = demo_instrument_keys()
+        if stability:
             self.stdout.write("Demo stability studies loaded.")
         if outcome["created"]:
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         else:
             self.stdout.write("Demo data already present; left as it is.")
-        self.stdout.write("Demo logins (username / password / role):")
-        for username, password, role in demo_logins():
-            self.stdout.write(f"  {username:<10} {password:<20} {role}")
-        keys = demo_instrument_keys()
         if keys:
             self.stdout.write("Demo instrument API keys (shown once; send as "
                               "'Authorization: Bearer KEY'):")
@@ -52,3 +73,12 @@ class Command(BaseCommand):
         else:
             self.stdout.write("Demo instrument API keys were shown when they were made; "
                               "`manage.py instrument_key SERIAL` makes a new one.")
+        # Last, so that they are what a newcomer sees above the server's own lines.
+        self.stdout.write("")
+        if settings.SITE_URL:
+            self.stdout.write(self.style.SUCCESS(f"Open {settings.SITE_URL}/ and log in as:"))
+        else:
+            self.stdout.write(self.style.SUCCESS("Log in as:"))
+        self.stdout.write("  username   password             role")
+        for username, password, role in demo_logins():
+            self.stdout.write(f"  {username:<10} {password:<20} {role}")

@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from qc.api_keys import api_key_create, api_key_revoke
+from qc.api_keys import READ_SCOPES, api_key_create, api_key_revoke
 from qc.errors import RuleViolation
 from qc.models import Instrument, InstrumentApiKey
 
@@ -17,14 +17,19 @@ class Command(BaseCommand):
                             metavar="CODE", help="A test code the key may report (repeatable).")
         parser.add_argument("--can-register-batches", action="store_true",
                             help="Allow the key to register batches (synthesis module).")
+        parser.add_argument("--scope", action="append", default=[], dest="read_scopes",
+                            choices=sorted(READ_SCOPES), metavar="SCOPE",
+                            help="A read scope beyond the lots and criteria the key reports on "
+                                 "(repeatable): " + "; ".join(
+                                     f"{k}: {v}" for k, v in READ_SCOPES.items()) + ".")
         parser.add_argument("--revoke", metavar="PREFIX",
                             help="Revoke the instrument's key with this prefix instead.")
         parser.add_argument("--reason", default="", help="Why the key is revoked.")
         parser.add_argument("--by", metavar="USERNAME",
                             help="Administrator on whose behalf this is done (audit trail).")
 
-    def handle(self, *args, serial, test_codes, can_register_batches, revoke, reason, by,
-               **options):
+    def handle(self, *args, serial, test_codes, can_register_batches, read_scopes, revoke,
+               reason, by, **options):
         try:
             instrument = Instrument.objects.get(serial=serial)
         except Instrument.DoesNotExist:
@@ -46,7 +51,8 @@ class Command(BaseCommand):
                 return
             key, plaintext = api_key_create(
                 actor=actor, instrument=instrument, test_codes=test_codes,
-                can_register_batches=can_register_batches, actor_name=actor_name)
+                can_register_batches=can_register_batches, read_scopes=read_scopes,
+                actor_name=actor_name)
         except ValidationError as exc:
             raise CommandError(" ".join(m for ms in exc.message_dict.values() for m in ms)
                                ) from None
@@ -55,6 +61,8 @@ class Command(BaseCommand):
         scope = ", ".join(key.test_codes) or "no test codes"
         if key.can_register_batches:
             scope += "; may register batches"
+        if key.read_scopes:
+            scope += "; may read " + ", ".join(READ_SCOPES[s] for s in key.read_scopes)
         self.stdout.write(f"API key for {instrument} ({scope}).")
         self.stdout.write("It is shown only this once; store it in the instrument's settings:")
         self.stdout.write(plaintext)
