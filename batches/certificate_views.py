@@ -16,13 +16,14 @@ from .certificates.identity import SigningIdentityMissing
 from .certificates.lookup import LookupRefused, certificate_lookup
 from .certificates.verify import certificate_verify
 from .models import Batch, Certificate, CertificateStatus
+from .records.lots import storage_name
 
 MAX_VERIFY_BYTES = 20 * 1024 * 1024
 
 
 def _pdf_response(certificate: Certificate) -> FileResponse:
     response = FileResponse(certificate.pdf.open("rb"), content_type="application/pdf",
-                            filename=f"{certificate.document_id}.pdf")
+                            filename=f"{storage_name(certificate.document_id)}.pdf")
     response["X-Certificate-Status"] = certificate.status
     response["X-Content-SHA256"] = certificate.signed_sha256
     return response

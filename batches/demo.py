@@ -13,16 +13,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from qc.audit import audit_record
-from qc.demo_specifications import METHODS, PRODUCTS
+from qc.demo_specifications import METHODS, PRODUCTS, QUALIFIED_TEST_CODES_BY_KIND
 from qc.engine import site_engine
-from qc.models import Instrument, InstrumentKind, Product, TestMethod
+from qc.instruments import instrument_qualify
+from qc.models import Criterion, Instrument, InstrumentKind, Product, TestMethod
 from qc.roles import Role
 from qc.services import specification_approve, specification_create_draft
 
+from .demo_sources import sources
 from .disposition import services as disposition
 from .evaluation.physics import batch_compute_physics
 from .evaluation.results import result_evaluate
-from .models import Batch, Elution, Generator, GeneratorKind, ProductionRoute, SourceLot
+from .models import Batch
 from .records.registration import batch_register
 from .records.results import result_record
 
@@ -96,72 +98,25 @@ def _master_data(users) -> dict[str, Product]:
                                   specification=spec,
                                   effective_from=timezone.now() - timedelta(days=30),
                                   comment="Approved for the demo site.")
+    qualify_demo_instruments(actor=users["admin"])
     return products
+
+
+def qualify_demo_instruments(*, actor) -> None:
+    """Each demo instrument qualified for what its kind measures in the demo specifications,
+    through the audited service; an instrument qualified before is left as it is."""
+    known = set(Criterion.objects.values_list("test_code", flat=True))
+    for instrument in Instrument.objects.filter(serial__in=demo_instrument_serials()):
+        if instrument.qualified_test_codes:
+            continue
+        codes = [c for c in QUALIFIED_TEST_CODES_BY_KIND.get(instrument.kind, []) if c in known]
+        if codes:
+            instrument_qualify(actor=actor, instrument=instrument, test_codes=codes,
+                               reason="Demo site: IQ/OQ/PQ of the method on this instrument.")
 
 
 def _password(username: str) -> str:
     return next(d.password for d in DEMO_USERS if d.username == username)
-
-
-ELUTION_YIELD = 0.9  # share of the grown-in product a good elution recovers
-
-
-def _generator(serial: str, kind: str, parent: str, loaded_bq: float, loaded_at: datetime,
-               supplier: str, shelf_days: int) -> Generator:
-    generator, _ = Generator.objects.get_or_create(serial=serial, defaults={
-        "kind": kind, "parent_nuclide": parent, "loaded_activity_bq": loaded_bq,
-        "loaded_at": loaded_at, "supplier": supplier,
-        "expires_on": (loaded_at + timedelta(days=shelf_days)).date()})
-    return generator
-
-
-def _elution(generator: Generator, at: datetime) -> Elution:
-    """An elution at `at` recovering ELUTION_YIELD of what grew in since the elution before
-    (or since loading), so the demo's generator pages show plausible yields."""
-    from .web.physics import predict_elution
-
-    existing = Elution.objects.filter(generator=generator, eluted_at=at).first()
-    if existing is not None:
-        return existing
-    previous = generator.elutions.filter(eluted_at__lt=at).order_by("-eluted_at").first()
-    grown = predict_elution(generator, last_elution_at=previous.eluted_at if previous else None,
-                            at=at).product_bq
-    return Elution.objects.create(generator=generator, eluted_at=at,
-                                  activity_bq=float(f"{ELUTION_YIELD * grown:.3g}"))
-
-
-def _sources(now: datetime) -> dict[str, object]:
-    """Generators and their elutions in time order, each elution's activity from ingrowth.
-
-    A 224Ra/212Pb generator is eluted once a day and its morning eluate, with Pb-212's
-    10.6 h half-life, serves the day's 212Pb batches; a 225Ac/213Bi generator regrows in a
-    few hours, so the two 213Bi batches minutes apart come from two generators. The
-    released batches of two weeks ago were made on generators that have since expired."""
-    day = timedelta(days=1)
-    old_pb = _generator("RA224-GEN-0109", GeneratorKind.RA224_PB212, "Ra-224", 2.5e9,
-                        now - 17 * day, "OranoMed", 7)
-    old_bi = _generator("AC225-GEN-0024", GeneratorKind.AC225_BI213, "Ac-225", 4.0e9,
-                        now - 22 * day, "ITM", 21)
-    pb_gen = _generator("RA224-GEN-0117", GeneratorKind.RA224_PB212, "Ra-224", 2.5e9,
-                        now - 3 * day, "OranoMed", 7)
-    bi_gen = _generator("AC225-GEN-0031", GeneratorKind.AC225_BI213, "Ac-225", 4.0e9,
-                        now - 6 * day, "ITM", 21)
-    bi_gen2 = _generator("AC225-GEN-0032", GeneratorKind.AC225_BI213, "Ac-225", 4.0e9,
-                         now - 2 * day, "ITM", 21)
-    lot, _ = SourceLot.objects.get_or_create(lot_number="AC225-TH232-2611-07", defaults={
-        "supplier": "Accelerator isotope supplier (demo)",
-        "route": ProductionRoute.TH232_SPALLATION, "activity_bq": 3.7e9,
-        "reference_time": now - timedelta(days=5), "ac227_ratio_percent": 0.2})
-    _elution(pb_gen, now - timedelta(hours=31))  # yesterday's, its batch long gone
-    _elution(bi_gen, now - timedelta(hours=3, minutes=40))
-    return {
-        "lot": lot,
-        "pb_history": _elution(old_pb, now - timedelta(days=15, hours=-1)),
-        "bi_history": _elution(old_bi, now - timedelta(days=15, hours=-4, minutes=12)),
-        "pb_today": _elution(pb_gen, now - timedelta(hours=7)),
-        "bi_013": _elution(bi_gen, now - timedelta(minutes=37)),
-        "bi_014": _elution(bi_gen2, now - timedelta(minutes=26)),
-    }
 
 
 def _activity_measured(nuclide: str, nominal_bq: float, calibration: datetime,
@@ -180,7 +135,7 @@ def seed(*, now: datetime | None = None) -> dict[str, object]:
     products = _master_data(users)
     if Batch.objects.exists():
         return {"users": users, "created": False}
-    src = _sources(now)
+    src = sources(now)
     analyst, operator = users["analyst"], users["operator"]
     seed_release_history(users, now=now)
 
@@ -202,6 +157,10 @@ def seed(*, now: datetime | None = None) -> dict[str, object]:
     record(pb, "ph", eos + timedelta(minutes=18), 6.8, "pH")
     record(pb, "endotoxin", eos + timedelta(minutes=40), 1.2, "EU/mL")
     record(pb, "filter-integrity", eos + timedelta(minutes=10), text="pass")
+    record(pb, "appearance", eos + timedelta(minutes=5), text="conforms")
+    record(pb, "vector-integrity", eos + timedelta(minutes=22), 97.1, "%")
+    record(pb, "endotoxin-dose", eos + timedelta(minutes=41), 1.2 * pb.volume_ml, "EU")
+    record(pb, "vector-function", eos + timedelta(minutes=75), 83.0, "%")
 
     # 213Bi: just eluted and labelled for a patient; QC under way against the clock.
     eos = now - timedelta(minutes=12)
@@ -226,11 +185,13 @@ def seed(*, now: datetime | None = None) -> dict[str, object]:
     record(ac, "ph", eos + timedelta(minutes=9), 7.1, "pH")
 
     # 225Ac from the same lot, yesterday: endotoxin failed; blocks review until QA acts.
+    # It was registered yesterday, within its 3 h shelf life; the demo clock says so.
     eos = now - timedelta(hours=26)
-    ac_fail = batch_register(
-        actor=operator, lot_number="AC225-2611-002", product=products["ac225-psma-it"],
-        source_lot=src["lot"], eos=eos, calibration_time=eos + timedelta(hours=1),
-        activity_bq=7.5e6, volume_ml=4.0)
+    with _demo_clock(eos + timedelta(minutes=2)):
+        ac_fail = batch_register(
+            actor=operator, lot_number="AC225-2611-002", product=products["ac225-psma-it"],
+            source_lot=src["lot"], eos=eos, calibration_time=eos + timedelta(hours=1),
+            activity_bq=7.5e6, volume_ml=4.0)
     record(ac_fail, "appearance", eos + timedelta(minutes=5), text="conforms")
     record(ac_fail, "endotoxin", eos + timedelta(minutes=35), 7.8, "EU/mL")
 
@@ -265,7 +226,8 @@ def _demo_record(analyst, batch, code, at, value=None, unit="", text="", **metho
     kind = {"rcp": InstrumentKind.RADIO_TLC, "activity": InstrumentKind.DOSE_CALIBRATOR,
             "activity-conc": InstrumentKind.DOSE_CALIBRATOR,
             "endotoxin": InstrumentKind.ENDOTOXIN_READER, "ph": InstrumentKind.PH_METER,
-            "identity": InstrumentKind.HPGE, "vector-integrity": InstrumentKind.HPLC}.get(code)
+            "identity": InstrumentKind.HPGE, "vector-integrity": InstrumentKind.HPLC,
+            "ac226-share": InstrumentKind.HPGE, "rn-impurities": InstrumentKind.HPGE}.get(code)
     result = result_record(
         actor=analyst, batch=batch, criterion=batch.specification.criteria.get(test_code=code),
         measured_at=at, value=value, unit=unit, value_text=text, method_times=method_times,
@@ -288,7 +250,7 @@ def seed_dispositions(users, *, now: datetime | None = None) -> dict[str, list[B
                                             "BI213-2611-013"]).exists():
         return {}
     products = {p.code: p for p in Product.objects.all()}
-    src = _sources(now)
+    src = sources(now)
     operator, analyst, reviewer, qp = (users[k] for k in ("operator", "analyst", "reviewer",
                                                          "qp"))
 
@@ -324,6 +286,12 @@ def seed_dispositions(users, *, now: datetime | None = None) -> dict[str, list[B
     _demo_record(analyst, ac, "rcp", developed + timedelta(minutes=40), 97.2, "%",
                  developed_at=developed)
     _demo_record(analyst, ac, "identity", eos + timedelta(minutes=50), text="present")
+    _demo_record(analyst, ac, "ac226-share", eos + timedelta(minutes=25), 0.03, "%")
+    _demo_record(analyst, ac, "rn-impurities", eos + timedelta(minutes=25), 0.01, "%")
+    _demo_record(analyst, ac, "ethanol", eos + timedelta(minutes=15), 6.8, "%")
+    _demo_record(analyst, ac, "endotoxin-dose", eos + timedelta(minutes=41), 0.8 * ac.volume_ml,
+                 "EU")
+    _demo_record(analyst, ac, "vector-function", eos + timedelta(minutes=70), 86.0, "%")
     disposition.batch_review(actor=reviewer, password=_password("reviewer"), batch=ac,
                              comment="Batch record and QC results reviewed; no deviations.")
     disposition.batch_release_conditionally(
@@ -342,6 +310,11 @@ def seed_dispositions(users, *, now: datetime | None = None) -> dict[str, list[B
     _demo_record(analyst, pb, "identity", eos + timedelta(minutes=20), text="present")
     _demo_record(analyst, pb, "rcp", eos + timedelta(minutes=25), 98.0, "%")
     _demo_record(analyst, pb, "endotoxin", eos + timedelta(minutes=40), 0.9, "EU/mL")
+    _demo_record(analyst, pb, "appearance", eos + timedelta(minutes=5), text="conforms")
+    _demo_record(analyst, pb, "vector-integrity", eos + timedelta(minutes=22), 97.6, "%")
+    _demo_record(analyst, pb, "endotoxin-dose", eos + timedelta(minutes=41), 0.9 * pb.volume_ml,
+                 "EU")
+    _demo_record(analyst, pb, "vector-function", eos + timedelta(minutes=70), 82.0, "%")
     disposition.batch_review(actor=reviewer, password=_password("reviewer"), batch=pb)
     disposition.batch_release_conditionally(actor=qp, password=_password("qp"), batch=pb)
 
@@ -355,6 +328,9 @@ def seed_dispositions(users, *, now: datetime | None = None) -> dict[str, list[B
     _demo_record(analyst, bi, "identity", eos + timedelta(minutes=4), text="present")
     _demo_record(analyst, bi, "ph", eos + timedelta(minutes=5), 7.2, "pH")
     _demo_record(analyst, bi, "rcp", eos + timedelta(minutes=6), 98.6, "%")
+    _demo_record(analyst, bi, "appearance", eos + timedelta(minutes=2), text="conforms")
+    _demo_record(analyst, bi, "filter-integrity", eos + timedelta(minutes=2), text="pass")
+    _demo_record(analyst, bi, "vector-integrity", eos + timedelta(minutes=7), 97.0, "%")
     disposition.batch_review(actor=reviewer, password=_password("reviewer"), batch=bi)
     return {"conditionally_released": [ac, pb], "reviewed": [bi]}
 
@@ -378,12 +354,12 @@ def seed_release_history(users, *, now: datetime) -> list[Batch]:
     reviewed, conditionally released (certificate v1), then the post-release tests passed
     and the QP signed the final release (certificate v2, v1 superseded)."""
     products = {p.code: p for p in Product.objects.all()}
-    src = _sources(now)
+    src = sources(now)
     operator, analyst, reviewer, qp = (users[k] for k in ("operator", "analyst", "reviewer",
                                                          "qp"))
     plans = [
         ("AC225-2611-000", "ac225-psma-it", now - timedelta(days=15), timedelta(hours=1),
-         8.0e6, 4.0, {"source_lot": src["lot"]}, [
+         8.0e6, 4.0, {"source_lot": src["lot_history"]}, [
              ("appearance", 5, None, "", "conforms", {}),
              ("identity", 50, None, "", "present", {}),
              ("rcp", 48, 97.0, "%", "", {"developed_at": 8}),
@@ -392,7 +368,12 @@ def seed_release_history(users, *, now: datetime) -> list[Batch]:
              ("ph", 9, 7.0, "pH", "", {}),
              ("endotoxin", 40, 0.6, "EU/mL", "", {}),
              ("filter-integrity", 12, None, "", "pass", {}),
-             ("vector-integrity", 30, 98.4, "%", "", {})],
+             ("vector-integrity", 30, 98.4, "%", "", {}),
+             ("ac226-share", 25, 0.02, "%", "", {}),
+             ("rn-impurities", 25, 0.01, "%", "", {}),
+             ("ethanol", 15, 6.6, "%", "", {}),
+             ("endotoxin-dose", 41, 2.4, "EU", "", {}),
+             ("vector-function", 50, 86.0, "%", "", {})],
          [("sterility", 14 * 24 * 60, None, "", "sterile", {})]),
         ("PB212-2611-000", "pb212-dotamtate", now - timedelta(days=15, hours=-2),
          timedelta(hours=1), 3.0e8, 5.0,
@@ -402,7 +383,11 @@ def seed_release_history(users, *, now: datetime) -> list[Batch]:
              ("activity", 15, "activity", "MBq", "", {}),
              ("ph", 18, 6.9, "pH", "", {}),
              ("endotoxin", 40, 1.0, "EU/mL", "", {}),
-             ("filter-integrity", 10, None, "", "pass", {})],
+             ("filter-integrity", 10, None, "", "pass", {}),
+             ("appearance", 5, None, "", "conforms", {}),
+             ("vector-integrity", 22, 97.9, "%", "", {}),
+             ("endotoxin-dose", 41, 5.0, "EU", "", {}),
+             ("vector-function", 50, 81.0, "%", "", {})],
          # the Ra-224 recount on the Pb-212 line is valid 8.32 d after EOS (not 72 h):
          # 1.0 kBq at 9 d is 5.5 kBq at calibration, 0.0018 % of 300 MBq
          [("ra224-breakthrough", 9 * 24 * 60, 1.0e3, "Bq", "", {}),
@@ -413,8 +398,13 @@ def seed_release_history(users, *, now: datetime) -> list[Batch]:
              ("identity", 4, None, "", "present", {}),
              ("rcp", 6, 98.4, "%", "", {}),
              ("activity", 3, "activity", "MBq", "", {}),
-             ("ph", 5, 7.1, "pH", "", {})],
+             ("ph", 5, 7.1, "pH", "", {}),
+             ("appearance", 2, None, "", "conforms", {}),
+             ("filter-integrity", 2, None, "", "pass", {}),
+             ("vector-integrity", 7, 97.2, "%", "", {})],
          [("endotoxin", 60, 0.5, "EU/mL", "", {}),
+          ("endotoxin-dose", 61, 1.5, "EU", "", {}),
+          ("vector-function", 6 * 60, 78.0, "%", "", {}),
           # the Ac-225 recount on the Bi-213 line is valid ~15 h after EOS (not 7.6 h)
           ("ac225-breakthrough", 16 * 60, 3.0e3, "Bq", "", {}),
           ("ac225-breakthrough-expiry", 16 * 60, 3.0e3, "Bq", "", {}),

@@ -2,6 +2,7 @@
 in any unit); the services decide what is allowed, and their errors come back next to the
 field that caused them."""
 
+import math
 from datetime import timedelta
 
 from django import forms
@@ -19,6 +20,13 @@ from qc.units import (
 )
 
 from .models import Elution, SourceLot
+from .records.checks import split_censored
+from .records.lots import (
+    LOT_NUMBER_EXAMPLE,
+    LOT_NUMBER_FORMAT,
+    LOT_NUMBER_MAX_LENGTH,
+    lot_number_problem,
+)
 from .web import formatting, physics
 
 SOURCE_WINDOW = timedelta(days=2)
@@ -83,8 +91,10 @@ def _source_choices(now):
 
 
 class BatchRegisterForm(LabForm):
-    lot_number = forms.CharField(max_length=40, label="Lot number",
-                                 help_text="Unique per site, as on the label.")
+    lot_number = forms.CharField(
+        max_length=LOT_NUMBER_MAX_LENGTH, label="Lot number",
+        help_text=f"Unique per site, as on the label: {LOT_NUMBER_FORMAT}; "
+                  f"e.g. {LOT_NUMBER_EXAMPLE}.")
     product = forms.ModelChoiceField(queryset=Product.objects.order_by("name"),
                                      empty_label="Choose a product")
     source = forms.ChoiceField(
@@ -107,6 +117,13 @@ class BatchRegisterForm(LabForm):
     def __init__(self, *args, now=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["source"].choices = _source_choices(now or timezone.now())
+
+    def clean_lot_number(self) -> str:
+        value = self.cleaned_data["lot_number"].strip()
+        problem = lot_number_problem(value)
+        if problem:
+            raise forms.ValidationError(problem)
+        return value
 
     def clean_activity(self) -> float:
         try:
@@ -179,6 +196,12 @@ class ResultForm(LabForm):
         super().__init__(*args, **kwargs)
         self.criterion = criterion
         self.correction = correction
+        # Only instruments qualified for this test are offered (qc.instruments).
+        qualified = [i.pk for i in Instrument.objects.filter(in_service=True)
+                     if criterion.test_code in (i.qualified_test_codes or [])]
+        self.fields["instrument"].queryset = Instrument.objects.filter(pk__in=qualified)
+        self.fields["instrument"].help_text = (
+            f"Instruments qualified for {criterion.test_code}.")
         if criterion.is_text:
             del self.fields["value"], self.fields["unit"]
             self.fields["value_text"].required = True
@@ -193,6 +216,8 @@ class ResultForm(LabForm):
             self.fields["unit"].initial = "MBq" if "MBq" in units else (
                 "MBq/mL" if "MBq/mL" in units else canonical)
             self.fields["value"].required = True
+            self.fields["value"].help_text = (
+                "A number; beyond a quantitation limit, the limit with its sign: '< 2.5'.")
             self.fields["value"].widget.attrs.update({"inputmode": "decimal",
                                                       "autocomplete": "off"})
         if criterion.validity == Validity.DAUGHTER_EQUILIBRIUM:
@@ -208,17 +233,21 @@ class ResultForm(LabForm):
             del self.fields["reason"]
 
     def clean_value(self):
-        text = self.cleaned_data.get("value", "").strip()
+        self.censor, text = split_censored(self.cleaned_data.get("value", ""))
         if not text:
             return None
         try:
-            return float(decimal_text(text, decimal_comma=settings.DECIMAL_COMMA))
+            number = float(decimal_text(text, decimal_comma=settings.DECIMAL_COMMA))
         except ValueError:
             example = "96,1" if settings.DECIMAL_COMMA else "96.1"
             mark = "comma" if settings.DECIMAL_COMMA else "point"
             raise forms.ValidationError(
-                f"{text!r} is not a number; type digits with a decimal {mark}, e.g. {example}."
+                f"{text!r} is not a number; type digits with a decimal {mark}, e.g. {example}, "
+                "or a result beyond a quantitation limit as '< 2.5' or '> 99'."
             ) from None
+        if not math.isfinite(number):
+            raise forms.ValidationError("Type a finite number, e.g. 96.1.")
+        return number
 
     def service_arguments(self) -> dict:
         data = self.cleaned_data
@@ -227,6 +256,7 @@ class ResultForm(LabForm):
             arguments["value_text"] = data["value_text"]
         else:
             arguments["value"], arguments["unit"] = data["value"], data["unit"]
+            arguments["censor"] = getattr(self, "censor", "")
         if data.get("developed_at"):
             arguments["method_times"] = {"developed_at": data["developed_at"]}
         return arguments

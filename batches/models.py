@@ -10,6 +10,8 @@ from django.utils import timezone
 from qc.append_only import AppendOnlyModel
 from qc.models import Criterion, Instrument, Product, Specification
 
+from .records.lots import validate_lot_number
+
 
 class GeneratorKind(models.TextChoices):
     RA224_PB212 = "ra224_pb212", "224Ra/212Pb generator"
@@ -74,7 +76,8 @@ class ProductionRoute(models.TextChoices):
 class SourceLot(models.Model):
     """A central 225Ac lot as delivered, with the values of its supplier's certificate."""
 
-    lot_number = models.CharField(max_length=60, unique=True)
+    lot_number = models.CharField(max_length=60, unique=True, validators=[validate_lot_number],
+                                  help_text="The supplier's lot number, as on its certificate.")
     supplier = models.CharField(max_length=200)
     route = models.CharField(max_length=20, choices=ProductionRoute.choices)
     activity_bq = models.FloatField(help_text="Ac-225 activity at the reference time.")
@@ -115,7 +118,9 @@ class QcStatus(models.TextChoices):
 
 
 class Batch(models.Model):
-    lot_number = models.CharField(max_length=40, unique=True)
+    lot_number = models.CharField(
+        max_length=40, unique=True, validators=[validate_lot_number],
+        help_text="Unique per site, as on the label; the alphabet is in records/lots.py.")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="batches")
     specification = models.ForeignKey(
         Specification, on_delete=models.PROTECT, related_name="batches",
@@ -211,6 +216,10 @@ class Result(AppendOnlyModel):
                               help_text="Numeric value in the canonical unit of the criterion.")
     entered_value = models.CharField(max_length=60, blank=True,
                                      help_text="The value and unit as entered or posted.")
+    censor = models.CharField(
+        max_length=1, blank=True, choices=[("", "exact"), ("<", "below"), (">", "above")],
+        help_text="'<' or '>': the result is only known to lie below or above `value` (e.g. "
+        "'< 2.5 EU/mL' under the method's quantitation limit); empty for a measured value.")
     unit = models.CharField(max_length=20, blank=True)
     value_text = models.CharField(max_length=200, blank=True)
     measured_at = models.DateTimeField()

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .records.lots import register_lot_converter
 from .stability import views as stability_views
 from .web import (
     audit,
@@ -14,6 +15,9 @@ from .web import (
     specifications,
 )
 
+register_lot_converter()
+
+# A lot may contain "/": the page of a batch (the shortest pattern) comes after its sub-pages.
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("dashboard/live/", dashboard.dashboard_live, name="dashboard-live"),
@@ -22,28 +26,28 @@ urlpatterns = [
     path("batches/", batch_views.batch_list, name="batch-list"),
     path("batches/new/", batch_views.batch_register, name="batch-register"),
     path("batches/new/source-info/", batch_views.source_info, name="batch-source-info"),
-    path("batches/<str:lot_number>/", batch_views.batch_detail, name="batch-detail"),
-    path("batches/<str:lot_number>/audit/", batch_views.batch_audit, name="batch-audit"),
-    path("batches/<str:lot_number>/live/", batch_views.batch_live, name="batch-live"),
-    path("batches/<str:lot_number>/results/", batch_views.batch_results_partial,
+    path("batches/<lot:lot_number>/audit/", batch_views.batch_audit, name="batch-audit"),
+    path("batches/<lot:lot_number>/live/", batch_views.batch_live, name="batch-live"),
+    path("batches/<lot:lot_number>/results/", batch_views.batch_results_partial,
          name="batch-results"),
-    path("batches/<str:lot_number>/certificate-status/",
+    path("batches/<lot:lot_number>/certificate-status/",
          batch_views.batch_certificates_partial, name="batch-certificates"),
-    path("batches/<str:lot_number>/certificates/<int:version>/retry/",
+    path("batches/<lot:lot_number>/certificates/<int:version>/retry/",
          batch_views.certificate_retry, name="certificate-retry"),
     # results
-    path("batches/<str:lot_number>/results/<slug:test_code>/new/", results.result_record,
+    path("batches/<lot:lot_number>/results/<slug:test_code>/new/", results.result_record,
          name="result-record"),
-    path("batches/<str:lot_number>/results/<int:result_id>/correct/", results.result_correct,
+    path("batches/<lot:lot_number>/results/<int:result_id>/correct/", results.result_correct,
          name="result-correct"),
-    path("batches/<str:lot_number>/results/<int:result_id>/invalidate/",
+    path("batches/<lot:lot_number>/results/<int:result_id>/invalidate/",
          results.result_invalidate, name="result-invalidate"),
     # disposition
-    path("batches/<str:lot_number>/review/", signing.batch_review, name="batch-review"),
-    path("batches/<str:lot_number>/release/", signing.batch_release, name="batch-release"),
-    path("batches/<str:lot_number>/release-conditionally/",
+    path("batches/<lot:lot_number>/review/", signing.batch_review, name="batch-review"),
+    path("batches/<lot:lot_number>/release/", signing.batch_release, name="batch-release"),
+    path("batches/<lot:lot_number>/release-conditionally/",
          signing.batch_release_conditionally, name="batch-release-conditionally"),
-    path("batches/<str:lot_number>/reject/", signing.batch_reject, name="batch-reject"),
+    path("batches/<lot:lot_number>/reject/", signing.batch_reject, name="batch-reject"),
+    path("batches/<lot:lot_number>/", batch_views.batch_detail, name="batch-detail"),
     # specifications
     path("specifications/", specifications.specification_list, name="specification-list"),
     path("specifications/<int:pk>/", specifications.specification_detail,
@@ -75,7 +79,7 @@ urlpatterns = [
     path("sources/elutions/new/forecast/", elutions.elution_forecast_partial,
          name="elution-forecast"),
     path("sources/generators/<str:serial>/", sources.generator_detail, name="generator-detail"),
-    path("sources/lots/<str:lot_number>/", sources.lot_detail, name="lot-detail"),
+    path("sources/lots/<lot:lot_number>/", sources.lot_detail, name="lot-detail"),
     # instruments
     path("instruments/", instruments.instrument_list, name="instrument-list"),
     path("instruments/<str:serial>/", instruments.instrument_detail, name="instrument-detail"),

@@ -248,6 +248,9 @@ DECAY_HALF_LIFE_OVERRIDES = env_half_life_overrides("DECAY_HALF_LIFE_OVERRIDES")
 
 RAW_DATA_MAX_BYTES = env_int("RAW_DATA_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 MEASURED_AT_CLOCK_SKEW_S = env_int("MEASURED_AT_CLOCK_SKEW_S", 120, minimum=0)
+# A batch may hold at most this much (%) more activity than its source decay-corrected to
+# EOS, and an elution this much more than its generator's ingrowth (calibrator uncertainty).
+SOURCE_ACTIVITY_TOLERANCE_PERCENT = env_int("SOURCE_ACTIVITY_TOLERANCE_PERCENT", 5, minimum=0)
 # A pending certificate is queued again after this long, and alerts past the second limit.
 CERTIFICATE_REQUEUE_AFTER_S = env_int("CERTIFICATE_REQUEUE_AFTER_S", 180, minimum=10)
 CERTIFICATE_ALERT_AFTER_S = env_int("CERTIFICATE_ALERT_AFTER_S", 900, minimum=60)

@@ -60,8 +60,11 @@ class TestMethodAdmin(AuditedModelAdmin):
 
 @admin.register(Instrument)
 class InstrumentAdmin(AuditedModelAdmin):
-    list_display = ("serial", "name", "kind", "calibration_due", "in_service")
+    list_display = ("serial", "name", "kind", "calibration_due", "in_service",
+                    "qualified_test_codes")
     list_filter = ("kind", "in_service")
+    # Qualification changes are audited: qc.instruments.instrument_qualify, not this form.
+    readonly_fields = ("qualified_test_codes",)
 
 
 class CriterionInline(admin.TabularInline):

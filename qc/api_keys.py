@@ -21,6 +21,7 @@ from config.sql import fetch_active_key
 
 from .audit import audit_record
 from .errors import RuleViolation
+from .instruments import require_qualified
 from .models import Criterion, Instrument, InstrumentApiKey
 from .roles import Role, has_role
 
@@ -106,6 +107,7 @@ def api_key_create(*, actor, instrument: Instrument, test_codes: Iterable[str],
     `read_scopes` (READ_SCOPES) are what it may read beyond the lots it reports on."""
     _require_key_admin(actor)
     codes = _check_test_codes(test_codes)
+    require_qualified(instrument, codes)
     scopes = _check_read_scopes(read_scopes)
     if not codes and not can_register_batches:
         raise ValidationError({"test_codes": [

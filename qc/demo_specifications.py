@@ -18,11 +18,44 @@ METHODS = {
     "sterility": "Sterility, Ph. Eur. 2.6.1",
     "lot-cert": "Source-lot certificate, decay-projected",
     "gamma-recount": "Gamma recount after decay of the product",
+    "cell-binding": "Cell binding assay (receptor-positive cells, blocked control)",
+    "gc": "Gas chromatography, residual solvents (Ph. Eur. 2.4.24)",
 }
+
+
+# Ph. Eur. 2.6.1: the media are incubated for not less than 14 days; no result before.
+STERILITY_INCUBATION = timedelta(days=14)
+
+# Tests the literature asks of every TAT product (../shared/reference/specifications.md and
+# its sources). Vector functionality: the labelled vector still binds its target (binding or
+# immunoreactive fraction; a 1 h binding assay fits the 3 h and 24 h shelf lives, not
+# 213Bi's 1 h, which releases before the result; >= 70 % is an example
+# value, cf. the immunoreactivity of the 225Ac-J591 batch table, JNMT). Per-dose endotoxin:
+# Ph. Eur. 5.1.10 / USP <85> K/M with K = 175 EU for radiopharmaceuticals, i.e. 175 EU per
+# administered volume, besides the per-mL limit (value = EU/mL x volume administered).
 
 
 def _c(code, name, method, **kw):
     return {"test_code": code, "name": name, "method": method, **kw}
+
+
+def _vector_function(target: str, **kw):
+    return _c("vector-function", f"Vector functionality ({target} binding fraction)",
+              "cell-binding", unit="%", lower_limit=70.0, **kw)
+
+
+def _endotoxin_per_dose(**kw):
+    return _c("endotoxin-dose", "Endotoxins per dose (K/M: 175 EU per administered volume)",
+              "calc", unit="EU", upper_limit=175.0, **kw)
+
+
+def _appearance():
+    return _c("appearance", "Appearance", "visual",
+              text_requirement="clear, colourless, free of particles|conforms")
+
+
+def _vector_integrity():
+    return _c("vector-integrity", "Vector integrity", "hplc-uv", unit="%", lower_limit=95.0)
 
 
 COMMON_TAIL = [
@@ -31,7 +64,7 @@ COMMON_TAIL = [
        upper_inclusive=False),
     _c("filter-integrity", "Filter integrity", "bubble-point", text_requirement="pass"),
     _c("sterility", "Sterility", "sterility", text_requirement="sterile|no growth",
-       release_before_result=True),
+       release_before_result=True, earliest_after=STERILITY_INCUBATION),
 ]
 
 PRODUCTS = [
@@ -63,6 +96,19 @@ PRODUCTS = [
                upper_limit=0.7, judged_at="expiry", quantity="impurity_ratio",
                impurity_nuclide="Ac-227", impurity_with_progeny=True),
             _c("vector-integrity", "Vector integrity", "hplc-uv", unit="%", lower_limit=95.0),
+            _vector_function("PSMA"),
+            # Radionuclidic purity by route: Th-232 spallation Ac-225 carries Ac-226 (29.4 h)
+            # besides Ac-227; Th-229-derived Ac-225 can carry Ra-225/Th-229, Ra-226-route
+            # Ac-225 Ra-226, and Th-228 may follow any thorium target. HPGe on the batch;
+            # limits are examples (Sgouros 2021 models the accelerator impurities).
+            _c("ac226-share", "Ac-226 impurity (radionuclidic purity, % of Ac-225; spallation "
+               "route)", "hpge", unit="%", upper_limit=0.1),
+            _c("rn-impurities", "Other radionuclides (Ra-225, Th-229, Ra-226, Th-228; sum, % of "
+               "Ac-225)", "hpge", unit="%", upper_limit=0.1),
+            # Ethanol in the formulation (radiolysis quencher): Ph. Eur. residual solvents,
+            # <= 10 % V/V as in the Ph. Eur. monographs of radiolabelled peptides.
+            _c("ethanol", "Ethanol (residual solvent)", "gc", unit="%", upper_limit=10.0),
+            _endotoxin_per_dose(),
         ],
     },
     {
@@ -91,6 +137,10 @@ PRODUCTS = [
                impurity_nuclide="Ra-224", validity="recount_line", validity_nuclide="Pb-212",
                validity_value=0.1, release_before_result=True),
             *COMMON_TAIL,
+            _appearance(),
+            _vector_integrity(),
+            _vector_function("SSTR2"),
+            _endotoxin_per_dose(),
         ],
     },
     {
@@ -127,7 +177,24 @@ PRODUCTS = [
             _c("endotoxin", "Bacterial endotoxins", "lal", unit="EU/mL", upper_limit=5.0,
                upper_inclusive=False, release_before_result=True),
             _c("sterility", "Sterility", "sterility", text_requirement="sterile|no growth",
-               release_before_result=True),
+               release_before_result=True, earliest_after=STERILITY_INCUBATION),
+            _appearance(),
+            _c("filter-integrity", "Filter integrity", "bubble-point", text_requirement="pass"),
+            _vector_integrity(),
+            _vector_function("SSTR2", release_before_result=True),
+            _endotoxin_per_dose(release_before_result=True),
         ],
     },
 ]
+
+# What each kind of demo instrument is qualified for (by InstrumentKind value): the demo
+# site's qualification records, applied through qc.instruments.instrument_qualify.
+QUALIFIED_TEST_CODES_BY_KIND = {
+    "dose_calibrator": ["activity", "activity-conc"],
+    "hpge": ["identity", "ra224-breakthrough", "ac225-breakthrough", "ac226-share",
+             "rn-impurities"],
+    "radio_tlc": ["rcp"],
+    "hplc": ["vector-integrity", "rcp"],
+    "endotoxin_reader": ["endotoxin"],
+    "ph_meter": ["ph"],
+}

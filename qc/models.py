@@ -165,6 +165,12 @@ class Criterion(models.Model):
         "recount the largest share (e.g. 0.1) the product's own activity on the counted line "
         "may have of what the impurity at its limit supports.",
     )
+    earliest_after = models.DurationField(
+        null=True, blank=True,
+        help_text="The earliest a result can exist, counted from EOS: the method's incubation "
+        "or wait, e.g. 14 days for sterility (Ph. Eur. 2.6.1 incubates 14 days). A result "
+        "measured earlier is refused. Empty: from EOS.",
+    )
 
     class Meta:
         ordering = ["specification", "position", "id"]
@@ -210,6 +216,12 @@ class Instrument(models.Model):
         "recalibrated."
     )
     in_service = models.BooleanField(default=True)
+    qualified_test_codes = models.JSONField(
+        default=list, blank=True,
+        help_text="Test codes the instrument is qualified to report (installation, operational "
+        "and performance qualification for the method; EU GMP Annex 15). Results and API keys "
+        "for other tests are refused. Changed only through instrument_qualify (audited).",
+    )
 
     class Meta:
         ordering = ["serial"]

@@ -20,8 +20,11 @@ CRITERION_FIELDS = (
     "position", "test_code", "name", "unit", "lower_limit", "lower_inclusive", "upper_limit",
     "upper_inclusive", "text_requirement", "judged_at", "quantity", "impurity_nuclide",
     "impurity_with_progeny", "release_before_result", "validity", "validity_nuclide",
-    "validity_value",
+    "validity_value", "earliest_after",
 )
+# Fields added after specifications were first signed: left out of the signed record while
+# empty, so the hashes of versions approved before them still verify.
+_RECORDED_WHEN_SET = frozenset({"earliest_after"})
 
 
 def specification_record(specification: Specification) -> dict[str, Any]:
@@ -30,7 +33,8 @@ def specification_record(specification: Specification) -> dict[str, Any]:
         "product": specification.product.code,
         "version": specification.version,
         "criteria": [
-            {**{f: getattr(c, f) for f in CRITERION_FIELDS},
+            {**{f: getattr(c, f) for f in CRITERION_FIELDS
+                if f not in _RECORDED_WHEN_SET or getattr(c, f) is not None},
              "method": c.method.code if c.method else None}
             for c in specification.criteria.select_related("method").order_by("position", "id")
         ],

@@ -18,6 +18,7 @@ CANONICAL = {
     "Bq/mL": CONCENTRATION_UNITS,
     "%": ("%",),
     "EU/mL": ("EU/mL",),
+    "EU": ("EU",),  # per administered volume (K/M)
     "pH": ("pH",),
 }
 # Physical range of each canonical unit: a value outside is a typo or a broken instrument.
@@ -29,6 +30,7 @@ PHYSICAL_RANGE = {
     "Bq/mL": (0.0, MAX_ACTIVITY_BQ),
     "%": (0.0, 100.0),
     "EU/mL": (0.0, math.inf),
+    "EU": (0.0, math.inf),
     "pH": (0.0, 14.0),
 }
 

@@ -1,6 +1,8 @@
 """Factories built on the services, so test data obeys the same rules as real data."""
 
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from unittest import mock
 
 from django.utils import timezone
 
@@ -30,10 +32,16 @@ def make_products(*, reviewer, qp) -> dict[str, Product]:
     return products
 
 
+# Test instruments are qualified for every test of the demo specifications unless a test
+# says otherwise (qualified_test_codes=[...]); the qualification rule has its own tests.
+ALL_TEST_CODES = sorted({c["test_code"] for row in PRODUCTS for c in row["criteria"]})
+
+
 def make_instrument(kind=InstrumentKind.DOSE_CALIBRATOR, **overrides) -> Instrument:
     n = next(_counter)
     fields = {"serial": f"INS-{n:05d}", "name": f"Instrument {n}", "kind": kind,
-              "calibration_due": timezone.now().date() + timedelta(days=90), **overrides}
+              "calibration_due": timezone.now().date() + timedelta(days=90),
+              "qualified_test_codes": ALL_TEST_CODES, **overrides}
     return Instrument.objects.create(**fields)
 
 
@@ -47,26 +55,41 @@ def make_source_lot(*, reference_time: datetime | None = None, ratio_percent: fl
         ac227_ratio_percent=ratio_percent)
 
 
-def make_elution(kind: str, *, eluted_at: datetime) -> Elution:
+def make_elution(kind: str, *, eluted_at: datetime, activity_bq: float = 2e9) -> Elution:
+    """A generator loaded with 4 GBq two days before its first elution, which holds what
+    ingrowth gives (~2.8 GBq Pb-212, ~3.4 GBq Bi-213); `activity_bq` must stay below."""
     n = next(_counter)
     parent = "Ra-224" if kind == GeneratorKind.RA224_PB212 else "Ac-225"
     generator = Generator.objects.create(
-        kind=kind, serial=f"GEN-{n:04d}", parent_nuclide=parent, loaded_activity_bq=1e9,
+        kind=kind, serial=f"GEN-{n:04d}", parent_nuclide=parent, loaded_activity_bq=4e9,
         loaded_at=eluted_at - timedelta(days=2), supplier="Test supplier",
         expires_on=(eluted_at + timedelta(days=10)).date())
-    return Elution.objects.create(generator=generator, eluted_at=eluted_at, activity_bq=5e8)
+    return Elution.objects.create(generator=generator, eluted_at=eluted_at,
+                                  activity_bq=activity_bq)
+
+
+def _register(**fields):
+    """batch_register, at the time the batch was made when it has expired since: a batch
+    expired at registration is refused, so a test's old batch was registered back then."""
+    eos, shelf_life = fields["eos"], fields["product"].shelf_life
+    if eos + shelf_life <= timezone.now():
+        with application_time(eos + timedelta(minutes=2)):
+            return registration.batch_register(**fields)
+    return registration.batch_register(**fields)
 
 
 def make_ac225_batch(*, product, operator, eos, source_lot=None, lot_number=None, **kw):
-    return registration.batch_register(
+    return _register(
         actor=operator, lot_number=lot_number or f"AC-{next(_counter):05d}", product=product,
-        source_lot=source_lot or make_source_lot(), eos=eos,
+        source_lot=source_lot or make_source_lot(
+            reference_time=min(timezone.now() - timedelta(days=5), eos - timedelta(days=1))),
+        eos=eos,
         calibration_time=kw.pop("calibration_time", eos + timedelta(hours=1)),
         activity_bq=kw.pop("activity_bq", 8.0e6), volume_ml=kw.pop("volume_ml", 4.0), **kw)
 
 
 def make_pb212_batch(*, product, operator, eos, lot_number=None, **kw):
-    return registration.batch_register(
+    return _register(
         actor=operator, lot_number=lot_number or f"PB-{next(_counter):05d}", product=product,
         elution=make_elution(GeneratorKind.RA224_PB212, eluted_at=eos - timedelta(minutes=40)),
         eos=eos, calibration_time=kw.pop("calibration_time", eos + timedelta(hours=1)),
@@ -74,7 +97,7 @@ def make_pb212_batch(*, product, operator, eos, lot_number=None, **kw):
 
 
 def make_bi213_batch(*, product, operator, eos, lot_number=None, **kw):
-    return registration.batch_register(
+    return _register(
         actor=operator, lot_number=lot_number or f"BI-{next(_counter):05d}", product=product,
         elution=make_elution(GeneratorKind.AC225_BI213, eluted_at=eos - timedelta(minutes=10)),
         eos=eos, calibration_time=kw.pop("calibration_time", eos + timedelta(minutes=20)),
@@ -124,3 +147,11 @@ def record_release_required_results(batch, analyst, *, now: datetime) -> list:
             actor=analyst, batch=batch, criterion=c, measured_at=at,
             method_times=method_times, **passing_result(batch, c, at=at)))
     return results
+
+
+@contextmanager
+def application_time(moment: datetime):
+    """Run the services as if at `moment` (e.g. register a batch when it was made: a batch
+    already expired cannot be registered now)."""
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield

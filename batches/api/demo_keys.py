@@ -7,16 +7,6 @@ from qc.models import Criterion, Instrument, InstrumentKind
 
 from ..demo import demo_instrument_serials
 
-# What each kind of instrument measures in the demo specifications.
-TEST_CODES_BY_KIND = {
-    InstrumentKind.DOSE_CALIBRATOR: ["activity", "activity-conc"],
-    InstrumentKind.HPGE: ["identity", "ra224-breakthrough", "ac225-breakthrough"],
-    InstrumentKind.RADIO_TLC: ["rcp"],
-    InstrumentKind.HPLC: ["vector-integrity", "rcp"],
-    InstrumentKind.ENDOTOXIN_READER: ["endotoxin"],
-    InstrumentKind.PH_METER: ["ph"],
-}
-
 
 def demo_instrument_keys() -> list[tuple[str, str]]:
     """Create a key for each demo instrument that has no active key; return
@@ -27,7 +17,7 @@ def demo_instrument_keys() -> list[tuple[str, str]]:
     for instrument in Instrument.objects.filter(serial__in=demo_instrument_serials()):
         if instrument.api_keys.filter(revoked_at__isnull=True).exists():
             continue
-        codes = [c for c in TEST_CODES_BY_KIND.get(instrument.kind, []) if c in known]
+        codes = [c for c in instrument.qualified_test_codes or [] if c in known]
         registers = instrument.kind == InstrumentKind.SYNTHESIS_MODULE
         if not codes and not registers:
             continue

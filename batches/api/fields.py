@@ -3,6 +3,7 @@
 import json
 import math
 from datetime import UTC
+from typing import NamedTuple
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -10,6 +11,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
+
+from ..records.checks import split_censored
 
 MAX_NUMBER_TEXT = 60
 
@@ -95,6 +98,34 @@ class FiniteNumberField(serializers.Field):
 
     def to_representation(self, value):
         return value
+
+
+class Censored(NamedTuple):
+    censor: str  # "<" or ">"
+    value: float
+
+
+@extend_schema_field({"oneOf": [{"type": "number", "format": "double"},
+                                {"type": "string", "pattern": r"^\s*[<>]\s*[0-9.eE+-]+\s*$"}]})
+class CensoredNumberField(FiniteNumberField):
+    """A number, or a result beyond a quantitation limit as a string with its sign:
+    "< 2.5" (below), "> 99" (above). Returns a float or a Censored."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            censor, text = split_censored(data)
+            if censor:
+                number = super().to_internal_value(text if _is_form(self) else _number(text))
+                return Censored(censor, number)
+        return super().to_internal_value(data)
+
+
+def _number(text: str):
+    """The number of a censored string, for a JSON body where a bare string is refused."""
+    try:
+        return float(text)
+    except (TypeError, ValueError, OverflowError):
+        return text
 
 
 class AwareDateTimeField(serializers.DateTimeField):

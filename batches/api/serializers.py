@@ -5,12 +5,21 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from qc.instruments import is_qualified, not_qualified_message
 from qc.models import Criterion, Instrument, Product
 from qc.units import ACTIVITY_UNITS, UnitError, to_canonical
 
 from ..models import Batch, BatchStatus, Elution, QcStatus, Result, SourceLot
+from ..records.lots import (
+    LOT_NUMBER_EXAMPLE,
+    LOT_NUMBER_FORMAT,
+    LOT_NUMBER_MAX_LENGTH,
+    lot_number_problem,
+)
 from .fields import (
     AwareDateTimeField,
+    Censored,
+    CensoredNumberField,
     FiniteNumberField,
     MethodTimesField,
     StrictCharField,
@@ -86,8 +95,10 @@ class ResultInSerializer(serializers.Serializer):
     lot_number = StrictCharField(max_length=40, help_text="Lot number of the batch.")
     test_code = StrictCharField(
         max_length=40, help_text="Test code of the specification's criterion, e.g. rcp, ph.")
-    value = FiniteNumberField(required=False, allow_null=True,
-                              help_text="Numeric result in `unit`; omit for a text result.")
+    value = CensoredNumberField(
+        required=False, allow_null=True,
+        help_text="Numeric result in `unit`; omit for a text result. Beyond a quantitation "
+                  "limit, the limit with its sign as a string: \"< 2.5\" or \"> 99\".")
     unit = StrictCharField(
         required=False, allow_blank=True, max_length=20, default="",
         help_text="Unit of `value`: Bq, kBq, MBq, GBq, uCi, mCi, Ci, %, EU/mL, pH (activity "
@@ -134,9 +145,14 @@ class ResultInSerializer(serializers.Serializer):
             instrument = catalogue.instruments.get(attrs["instrument"])
             if instrument is None:
                 errors["instrument"] = [f"No instrument with serial {attrs['instrument']}."]
+        if (instrument is not None and criterion is not None
+                and not is_qualified(instrument, criterion.test_code)):
+            errors["instrument"] = [not_qualified_message(instrument, [criterion.test_code])]
         if errors:
             raise serializers.ValidationError(errors)
-        attrs.update(batch=batch, criterion=criterion, instrument_obj=instrument)
+        attrs.update(batch=batch, criterion=criterion, instrument_obj=instrument, censor="")
+        if isinstance(attrs.get("value"), Censored):
+            attrs["censor"], attrs["value"] = attrs["value"]
         return attrs
 
 
@@ -162,7 +178,9 @@ class BulkResultsInSerializer(serializers.Serializer):
 
 
 class BatchInSerializer(serializers.Serializer):
-    lot_number = StrictCharField(max_length=40)
+    lot_number = StrictCharField(
+        max_length=LOT_NUMBER_MAX_LENGTH,
+        help_text=f"Unique per site: {LOT_NUMBER_FORMAT}; e.g. {LOT_NUMBER_EXAMPLE}.")
     product = StrictCharField(max_length=40, help_text="Product code, e.g. pb212-dotamtate.")
     eos = AwareDateTimeField(help_text="End of synthesis, with its UTC offset.")
     calibration_time = AwareDateTimeField(
@@ -182,6 +200,12 @@ class BatchInSerializer(serializers.Serializer):
     daughters_not_separated = serializers.BooleanField(
         required=False, default=False,
         help_text="True when the daughters were not separated (in equilibrium at EOS).")
+
+    def validate_lot_number(self, value: str) -> str:
+        problem = lot_number_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
 
     def validate(self, attrs):
         errors: dict[str, list[str]] = {}
@@ -236,6 +260,9 @@ class ResultOutSerializer(serializers.Serializer):
                                    help_text="Value in the canonical unit (see `unit`).")
     unit = serializers.CharField(help_text="Canonical unit: Bq, Bq/mL, %, EU/mL or pH.")
     entered_value = serializers.CharField(help_text="Value and unit as posted.")
+    censor = serializers.CharField(
+        help_text="'<' or '>' when `value` is a quantitation limit the result lies below or "
+                  "above; empty for a measured value.")
     value_text = serializers.CharField()
     measured_at = serializers.DateTimeField()
     method_times = serializers.DictField(child=serializers.CharField())

@@ -134,7 +134,7 @@ class ResultCreateView(ApiView):
                 measured_at=v["measured_at"], value=v.get("value"), unit=v["unit"],
                 value_text=v["value_text"], method_times=v["method_times"],
                 instrument=v["instrument_obj"], channel=Channel.API,
-                raw_data_upload=v.get("raw_data"))
+                raw_data_upload=v.get("raw_data"), censor=v["censor"])
         except DjangoValidationError as exc:
             raise validation_problem(_service_errors(exc, v["method_times"])) from None
         body = ResultOutSerializer(result, context={"fresh": True}).data
@@ -180,7 +180,7 @@ class BulkResultCreateView(ApiView):
         inputs = [ResultInput(
             batch=v["batch"], criterion=v["criterion"], measured_at=v["measured_at"],
             value=v.get("value"), unit=v["unit"], value_text=v["value_text"],
-            method_times=v["method_times"], instrument=v["instrument_obj"])
+            method_times=v["method_times"], instrument=v["instrument_obj"], censor=v["censor"])
             for _, v in validated]
         actor, actor_name = _actor(request)
         try:

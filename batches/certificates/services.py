@@ -24,6 +24,7 @@ from ..lifecycle import lock_batch
 from ..models import BatchStatus, Certificate, CertificateStatus
 from ..pdf.render import render_certificate
 from ..pdf.signing import sha256_hex, sign_pdf
+from ..records.lots import storage_name
 from .content import RELEASE_MEANINGS, certificate_data
 from .identity import site_signer
 
@@ -96,7 +97,8 @@ def certificate_issue(*, certificate_id: int) -> Certificate:
         log.exception("certificate %s could not be issued", certificate.document_id)
         return _mark_failed(certificate, claimed_at, f"{type(exc).__name__}: {exc}")
     name = default_storage.save(
-        f"certificates/{certificate.batch.lot_number}/{certificate.document_id}.pdf",
+        f"certificates/{storage_name(certificate.batch.lot_number)}/"
+        f"{storage_name(certificate.document_id)}.pdf",
         ContentFile(signed))
     try:
         return _store(certificate_id, claimed_at=claimed_at, name=name,

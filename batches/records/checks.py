@@ -1,12 +1,15 @@
 """The checks a result passes before it is stored: field validation (nothing locked yet)
 and the GMP rules that need the locked batch. Each check says what is wrong and how to fix it."""
 
+import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
 from qc.errors import RuleViolation
+from qc.formatting import format_duration, utc_text
+from qc.instruments import require_qualified
 from qc.models import Criterion, Instrument
 from qc.roles import Role, has_role
 from qc.units import UnitError, check_physical_range, input_unit_for, to_canonical
@@ -51,9 +54,35 @@ def validate_value(errors, criterion: Criterion, value, unit: str, value_text: s
     return converted
 
 
-def check_instrument(instrument: Instrument | None, measured_at: datetime) -> None:
+CENSOR_PATTERN = re.compile(r"^\s*([<>])\s*(\S.*)$")
+
+
+def split_censored(text: str) -> tuple[str, str]:
+    """'< 2.5' -> ('<', '2.5'); '97.4' -> ('', '97.4'). '<=' and '>=' are not censors (a
+    quantitation limit is a strict bound) and stay in the number, which then is refused."""
+    match = CENSOR_PATTERN.match(text or "")
+    if match and not match.group(2).startswith("="):
+        return match.group(1), match.group(2).strip()
+    return "", (text or "").strip()
+
+
+def censor_errors(criterion: Criterion, censor: str) -> dict[str, list[str]]:
+    if not censor:
+        return {}
+    if censor not in ("<", ">"):
+        return {"value": [f"{censor!r} is not a censor; use '<' (below a quantitation "
+                          "limit) or '>' (above), e.g. '< 2.5'."]}
+    if criterion.is_text:
+        return {"value_text": [f"{criterion.name} takes a text result, not '{censor} value'."]}
+    return {}
+
+
+def check_instrument(instrument: Instrument | None, measured_at: datetime,
+                     criterion: Criterion | None = None) -> None:
     if instrument is None:
         return
+    if criterion is not None:
+        require_qualified(instrument, [criterion.test_code])
     if not instrument.in_service:
         raise RuleViolation(f"Instrument {instrument.serial} is out of service; results from it "
                             "are refused until it is returned to service.",
@@ -96,6 +125,8 @@ def result_errors(*, batch: Batch, criterion: Criterion, measured_at: datetime, 
         if measured_at < batch.eos:
             errors["measured_at"] = [f"Measured before the end of synthesis "
                                      f"({batch.eos.isoformat()}); check the instrument clock."]
+        elif criterion.earliest_after and measured_at < batch.eos + criterion.earliest_after:
+            errors["measured_at"] = [_too_early(criterion, batch, measured_at)]
         skew = timedelta(seconds=settings.MEASURED_AT_CLOCK_SKEW_S)
         if measured_at > now + skew:
             errors["measured_at"] = ["This time is in the future; check the instrument clock."]
@@ -111,6 +142,16 @@ def result_errors(*, batch: Batch, criterion: Criterion, measured_at: datetime, 
         if not reason.strip():
             errors["reason"] = ["Say why the result is corrected."]
     return errors, canonical_value
+
+
+def _too_early(criterion: Criterion, batch: Batch, measured_at: datetime) -> str:
+    wait = criterion.earliest_after
+    possible = batch.eos + wait
+    return (f"{criterion.name} cannot have a result before {utc_text(possible)}: its method "
+            f"needs {format_duration(wait.total_seconds(), trim=True)} after the end of "
+            f"synthesis ({utc_text(batch.eos)}), and this result claims {utc_text(measured_at)}, "
+            f"{format_duration((possible - measured_at).total_seconds())} too early. Record it "
+            "when the method has run its course.")
 
 
 def _check_method_time(errors: dict[str, list[str]], name: str, at: datetime, *, batch: Batch,

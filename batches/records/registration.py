@@ -17,6 +17,8 @@ from ..models import Batch, Channel, Elution, Result, SourceLot
 from ..selectors import specification_in_force
 from .checks import require_aware
 from .daughters import daughters_state
+from .lots import lot_number_problem
+from .plausibility import batch_plausibility_errors
 
 
 def _batch_snapshot(batch: Batch) -> dict[str, Any]:
@@ -58,8 +60,9 @@ def batch_register(
         raise RuleViolation("Only a production operator registers batches.", code="forbidden")
     errors: dict[str, list[str]] = {}
     lot_number = (lot_number or "").strip()
-    if not lot_number:
-        errors["lot_number"] = ["A lot number is required."]
+    lot_problem = lot_number_problem(lot_number)
+    if lot_problem:
+        errors["lot_number"] = [lot_problem]
     elif Batch.objects.filter(lot_number=lot_number).exists():
         errors["lot_number"] = [f"Lot number {lot_number} is already registered; lot numbers "
                                 "are unique per site."]
@@ -90,6 +93,7 @@ def batch_register(
             errors["source"] = [f"Generator {elution.generator.serial} expired on "
                                 f"{elution.generator.expires_on:%Y-%m-%d}; this elution is "
                                 "later and cannot be used for a batch."]
+    plausible = not errors
     specification = None
     if product is None:
         errors["product"] = ["Choose a product."]
@@ -98,6 +102,10 @@ def batch_register(
         if specification is None:
             errors["product"] = [f"{product.name} has no approved specification in force at "
                                  "this EOS; QA must approve one first."]
+    if plausible:
+        errors.update(batch_plausibility_errors(
+            product=product, eos=eos, calibration_time=calibration_time, activity_bq=activity_bq,
+            elution=elution, source_lot=source_lot, now=timezone.now()))
     if errors:
         raise ValidationError(errors)
 

@@ -21,7 +21,13 @@ from qc.units import input_unit_for
 from .. import jobs
 from ..lifecycle import lock_batch, lock_batches
 from ..models import Batch, BatchStatus, Channel, RawDataFile, Result, Verdict
-from .checks import check_instrument, check_open_for, check_recorder, result_errors
+from .checks import (
+    censor_errors,
+    check_instrument,
+    check_open_for,
+    check_recorder,
+    result_errors,
+)
 from .raw_data import raw_data_store
 
 
@@ -29,10 +35,10 @@ def _new_result(*, actor, locked: Batch, criterion: Criterion, canonical_value: 
                 value, unit: str, value_text: str, measured_at: datetime,
                 method_times: dict[str, datetime], instrument: Instrument | None, channel: str,
                 raw_data: RawDataFile | None = None, supersedes: Result | None = None,
-                reason: str = "") -> Result:
+                reason: str = "", censor: str = "") -> Result:
     return Result(
-        batch=locked, criterion=criterion, value=canonical_value,
-        entered_value=("" if criterion.is_text else f"{value} {unit}".strip()),
+        batch=locked, criterion=criterion, value=canonical_value, censor=censor,
+        entered_value=("" if criterion.is_text else f"{censor} {value} {unit}".strip()),
         unit=input_unit_for(criterion.unit, criterion.quantity) if not criterion.is_text
         else "",
         value_text=(value_text or "").strip(), measured_at=measured_at,
@@ -80,6 +86,7 @@ def result_record(
     supersedes: Result | None = None,
     reason: str = "",
     actor_name: str = "",
+    censor: str = "",
 ) -> Result:
     """Record one result, or a correction superseding `supersedes` (with a reason), in one
     transaction with its audit events; its evaluation is queued on commit. `raw_data_upload`
@@ -91,9 +98,10 @@ def result_record(
         batch=batch, criterion=criterion, measured_at=measured_at, value=value, unit=unit,
         value_text=value_text, method_times=method_times, supersedes=supersedes, reason=reason,
         now=timezone.now())
+    errors.update(censor_errors(criterion, censor))
     if errors:
         raise ValidationError(errors)
-    check_instrument(instrument, measured_at)
+    check_instrument(instrument, measured_at, criterion)
 
     # Every refusal is decided before the first write and raised after the block, so the
     # block needs no savepoint of its own inside a caller's transaction (two round trips
@@ -118,7 +126,8 @@ def result_record(
                 actor=actor, actor_name=actor_name, locked=locked, criterion=criterion,
                 canonical_value=canonical_value, value=value, unit=unit, value_text=value_text,
                 measured_at=measured_at, method_times=method_times, instrument=instrument,
-                channel=channel, raw_data=raw_data, supersedes=supersedes, reason=reason)
+                channel=channel, raw_data=raw_data, supersedes=supersedes, reason=reason,
+                censor=censor)
     if refusal is not None:
         raise refusal
     return result
@@ -128,13 +137,13 @@ def _record_one(*, actor, actor_name: str, locked: Batch, criterion: Criterion,
                 canonical_value: float | None, value, unit: str, value_text: str,
                 measured_at: datetime, method_times: dict[str, datetime],
                 instrument: Instrument | None, channel: str, raw_data: RawDataFile | None,
-                supersedes: Result | None, reason: str) -> Result:
+                supersedes: Result | None, reason: str, censor: str = "") -> Result:
     """The writes of result_record, in its transaction, once nothing refuses them."""
     result = _new_result(
         actor=actor, locked=locked, criterion=criterion, canonical_value=canonical_value,
         value=value, unit=unit, value_text=value_text, measured_at=measured_at,
         method_times=method_times, instrument=instrument, channel=channel,
-        raw_data=raw_data, supersedes=supersedes, reason=reason)
+        raw_data=raw_data, supersedes=supersedes, reason=reason, censor=censor)
     result.save()
     entries = [_result_entry(result, reason=reason)]
     if locked.status == BatchStatus.REGISTERED:
@@ -159,6 +168,7 @@ class ResultInput:
     value_text: str = ""
     method_times: dict[str, datetime] = dataclasses.field(default_factory=dict)
     instrument: Instrument | None = None
+    censor: str = ""
 
 
 class ResultsRefused(Exception):
@@ -188,11 +198,12 @@ def result_record_many(*, actor, items: Sequence[ResultInput], channel: str = Ch
             batch=item.batch, criterion=item.criterion, measured_at=item.measured_at,
             value=item.value, unit=item.unit, value_text=item.value_text,
             method_times=item.method_times, supersedes=None, reason="", now=now)
+        item_errors.update(censor_errors(item.criterion, item.censor))
         if item_errors:
             errors[index] = ValidationError(item_errors)
             continue
         try:
-            check_instrument(item.instrument, item.measured_at)
+            check_instrument(item.instrument, item.measured_at, item.criterion)
         except RuleViolation as exc:
             refusals[index] = exc
             continue
@@ -214,7 +225,8 @@ def result_record_many(*, actor, items: Sequence[ResultInput], channel: str = Ch
                 actor=actor, locked=batch, criterion=item.criterion,
                 canonical_value=canonical_value, value=item.value, unit=item.unit,
                 value_text=item.value_text, measured_at=item.measured_at,
-                method_times=item.method_times, instrument=item.instrument, channel=channel))
+                method_times=item.method_times, instrument=item.instrument, channel=channel,
+                censor=item.censor))
         if not (errors or refusals):
             _record_many(actor=actor, actor_name=actor_name, results=results)
     if errors or refusals:
@@ -278,7 +290,7 @@ def result_correct(*, actor, result: Result, reason: str, **new_values) -> Resul
     if old.criterion.is_text:
         values["value_text"] = old.value_text
     else:
-        values["value"], values["unit"] = old.value, old.unit
+        values["value"], values["unit"], values["censor"] = old.value, old.unit, old.censor
     values.update(new_values)
     return result_record(actor=actor, batch=old.batch, criterion=old.criterion,
                          supersedes=old, reason=reason, **values)

@@ -11,7 +11,8 @@ from qc.models import Product
 from qc.stability.models import StabilityProtocol
 from qc.stability.services import stability_protocol_approve, stability_protocol_create_draft
 
-from ..demo import _demo_clock, _elution, _password
+from ..demo import _demo_clock, _password
+from ..demo_sources import _elution
 from ..models import Batch, Generator, SourceLot
 from ..records.registration import batch_register
 from .services import stability_result_record

@@ -84,6 +84,8 @@ class Measurement:
     method_times: Mapping[str, datetime] = field(default_factory=dict)
     # impurity_ratio only: when the ratio holds (source lot certificate); default measured_at
     reference_time: datetime | None = None
+    # "<" or ">": the value is only known to lie below/above `value` (a quantitation limit)
+    censor: str = ""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from qc.physics.decay import DecayEngine
 from qc.physics.nuclides import normalise_nuclide
 from qc.physics.shares import activity_share_percent
 
+from .censored import compare_censored
 from .validity import check_expiry_measurement, check_validity
 from .values import (
     BatchTimes,
@@ -56,8 +57,13 @@ def evaluate(
         return Outcome(Verdict.INVALID, measurement.value, None, judged_at_time, message)
 
     judged, context = _project(rule, measurement, batch, engine, judged_at_time)
-    verdict, comparison = _compare(rule, judged)
-    message = f"{rule.name} {_judged_text(judged, rule)}{context.head} {comparison}"
+    if measurement.censor:
+        verdict, comparison = compare_censored(rule, judged, measurement.censor)
+        shown = f"{measurement.censor} {_judged_text(judged, rule)}"
+    else:
+        verdict, comparison = _compare(rule, judged)
+        shown = _judged_text(judged, rule)
+    message = f"{rule.name} {shown}{context.head} {comparison}"
     message += context.tail
     return Outcome(verdict, measurement.value, judged, judged_at_time, message, valid_from)
 

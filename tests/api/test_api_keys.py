@@ -108,11 +108,12 @@ def test_the_command_names_known_instruments_for_an_unknown_serial(products, tlc
 
 
 def test_demo_keys_are_created_once_per_instrument(products, admin_user):
-    from batches.demo import DEMO_INSTRUMENTS
+    from batches.demo import DEMO_INSTRUMENTS, qualify_demo_instruments
 
     for serial, name, kind in DEMO_INSTRUMENTS:
         Instrument.objects.create(serial=serial, name=name, kind=kind,
                                   calibration_due="2099-01-01")
+    qualify_demo_instruments(actor=admin_user)
     created = demo_instrument_keys()
     assert len(created) == len(DEMO_INSTRUMENTS)
     for serial, plaintext in created:

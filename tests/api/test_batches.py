@@ -93,7 +93,7 @@ def test_the_list_is_paginated_newest_first_in_a_constant_number_of_queries(
         api, products, operator, now, django_assert_max_num_queries):
     for i in range(55):
         make_pb212_batch(product=products["pb212-dotamtate"], operator=operator,
-                         eos=now - timedelta(hours=i + 1), lot_number=f"PB-{i:03d}")
+                         eos=now - timedelta(minutes=10 * (i + 1)), lot_number=f"PB-{i:03d}")
     api.get("/api/v1/batches/")
     with django_assert_max_num_queries(5):
         response = api.get("/api/v1/batches/")

@@ -52,8 +52,8 @@ def test_a_nul_byte_in_a_text_field_is_refused_naming_the_field(api, ac225_batch
 
 
 @pytest.mark.parametrize("lot", ["AC225%00-1", "AC225-%01", "..%2F..%2Fetc"])
-def test_a_lot_number_with_control_characters_in_the_url_is_not_found(api, lot):
-    response = api.get(f"/api/v1/batches/{lot}/")
+def test_a_lot_number_with_control_characters_in_the_url_is_not_found(as_user, reviewer, lot):
+    response = as_user(reviewer).get(f"/api/v1/batches/{lot}/")
     assert response.status_code in (400, 404)
     assert response["Content-Type"].startswith("application/problem+json")
 

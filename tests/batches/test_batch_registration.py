@@ -30,7 +30,7 @@ def test_a_registered_batch_takes_the_specification_in_force_and_leaves_an_audit
     batch = register(products["ac225-psma-it"], operator, eos=now)
     assert batch.status == BatchStatus.REGISTERED
     assert batch.specification.version == 1
-    assert batch.criteria_total == batch.specification.criteria.count() == 11
+    assert batch.criteria_total == batch.specification.criteria.count() == 16
     event = AuditEvent.objects.get(action="batch.register")
     assert event.batch_lot == "AC-T-001"
     assert event.actor == operator

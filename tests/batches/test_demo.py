@@ -53,6 +53,25 @@ def test_seeding_twice_changes_nothing(signing_identity, committed):
             Certificate.objects.count()) == counts
 
 
+def test_the_demos_own_history_passes_the_registration_and_result_rules(signing_identity,
+                                                                        committed):
+    from batches.models import Result
+    from qc.instruments import is_qualified
+
+    with committed():
+        demo.seed()
+    for batch in Batch.objects.select_related("source_lot", "elution", "product"):
+        source_time = (batch.source_lot.reference_time if batch.source_lot
+                       else batch.elution.eluted_at)
+        assert source_time <= batch.eos, batch.lot_number  # AC225-2611-000 used a later lot
+    for result in Result.objects.select_related("batch", "criterion", "instrument"):
+        if result.criterion.earliest_after:
+            assert result.measured_at >= result.batch.eos + result.criterion.earliest_after
+        if result.instrument:
+            assert is_qualified(result.instrument, result.criterion.test_code)
+    assert Result.objects.filter(criterion__test_code="vector-function").exists()
+
+
 def test_seed_demo_prints_the_site_url_and_logins_last_and_keeps_task_logs_quiet(
         monkeypatch, settings, caplog):
     import io

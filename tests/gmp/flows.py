@@ -70,6 +70,11 @@ def release_required_results(analyst, batch: Batch) -> list:
             record(analyst, batch, "rcp", developed + timedelta(minutes=40), 97.2, "%",
                    developed_at=developed),
             record(analyst, batch, "identity", at(42), text="present"),
+            record(analyst, batch, "ac226-share", at(25), 0.02, "%"),
+            record(analyst, batch, "rn-impurities", at(25), 0.01, "%"),
+            record(analyst, batch, "ethanol", at(15), 6.5, "%"),
+            record(analyst, batch, "endotoxin-dose", at(31), 0.8 * batch.volume_ml, "EU"),
+            record(analyst, batch, "vector-function", at(60), 85.0, "%"),
         ]
     if family == "generator_pb212":
         return [
@@ -80,12 +85,19 @@ def release_required_results(analyst, batch: Batch) -> list:
             record(analyst, batch, "identity", at(20), text="present"),
             record(analyst, batch, "rcp", at(25), 98.0, "%"),
             record(analyst, batch, "endotoxin", at(40), 0.9, "EU/mL"),
+            record(analyst, batch, "appearance", at(5), text="conforms"),
+            record(analyst, batch, "vector-integrity", at(22), 97.5, "%"),
+            record(analyst, batch, "endotoxin-dose", at(41), 0.9 * batch.volume_ml, "EU"),
+            record(analyst, batch, "vector-function", at(70), 82.0, "%"),
         ]
     return [  # generator 213Bi: minutes count
         record(analyst, batch, "activity", at(3), dose_calibrator_mbq(batch, at(3), 1.0), "MBq"),
         record(analyst, batch, "identity", at(4), text="present"),
         record(analyst, batch, "ph", at(5), 7.2, "pH"),
         record(analyst, batch, "rcp", at(6), 98.6, "%"),
+        record(analyst, batch, "appearance", at(2), text="conforms"),
+        record(analyst, batch, "filter-integrity", at(2), text="pass"),
+        record(analyst, batch, "vector-integrity", at(7), 97.0, "%"),
     ]
 
 
@@ -102,4 +114,12 @@ def conditionally_released(batch: Batch, *, analyst, reviewer, qp, committed) ->
     with committed():
         disposition.batch_release_conditionally(actor=qp, password=PASSWORD, batch=batch)
     batch.refresh_from_db()
+    return batch
+
+
+def with_rapid_sterility(batch: Batch) -> Batch:
+    """The batch's specification as at a site whose sterility test is a validated rapid
+    method (Ph. Eur. 5.1.6) with a result within the shelf life: no 14-day incubation wait,
+    so a full release straight after review can happen. Changed in place for the test."""
+    batch.specification.criteria.filter(test_code="sterility").update(earliest_after=None)
     return batch

@@ -24,6 +24,7 @@ from .flows import (
     release_required_results,
     reviewed,
     settle,
+    with_rapid_sterility,
 )
 
 pytestmark = pytest.mark.django_db
@@ -129,6 +130,7 @@ def test_a_reviewed_batch_is_not_reviewed_again_unless_results_changed(
 def test_a_pending_result_arriving_after_review_needs_no_new_review(
         ac225_batch, analyst, reviewer, qp, committed):
     reviewed(ac225_batch, analyst=analyst, reviewer=reviewer, committed=committed)
+    with_rapid_sterility(ac225_batch)
     with committed():
         record(analyst, ac225_batch, "sterility", ac225_batch.eos + timedelta(minutes=48),
                text="no growth")
@@ -263,6 +265,7 @@ def test_results_of_a_rejected_batch_cannot_be_invalidated(ac225_batch, analyst,
 
 def test_a_closed_batch_takes_only_qa_corrections(ac225_batch, analyst, reviewer, qp,
                                                   committed):
+    with_rapid_sterility(ac225_batch)
     with committed():
         release_required_results(analyst, ac225_batch)
         record(analyst, ac225_batch, "sterility", ac225_batch.eos + timedelta(minutes=45),

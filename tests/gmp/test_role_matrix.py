@@ -17,7 +17,7 @@ from qc.services import specification_approve, specification_author, specificati
 from qc.signatures import check_signer, signing_unlock
 from tests.conftest import PASSWORD
 
-from .flows import record, release_required_results, settle
+from .flows import record, release_required_results, settle, with_rapid_sterility
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +65,7 @@ def world(products, ac225_batch, second_analyst, other_reviewer, qp, committed):
             with committed():
                 release_required_results(second_analyst, self.batch)
                 if everything_passed:
+                    with_rapid_sterility(self.batch)
                     record(second_analyst, self.batch, "sterility", self.batch.eos
                            + timedelta(minutes=30), text="no growth")
             disposition.batch_review(actor=other_reviewer, password=PASSWORD, batch=self.batch)

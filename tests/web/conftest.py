@@ -6,7 +6,14 @@ from django.test import Client
 
 from batches.disposition import services as disposition
 from tests.conftest import PASSWORD
+from tests.gmp.conftest import Clock
 from tests.gmp.flows import release_required_results, settle
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The application's clock, moved forward by the test (e.g. past an incubation)."""
+    return Clock(monkeypatch)
 
 
 @pytest.fixture

@@ -108,14 +108,15 @@ def tamper(table: str, sql: str, params) -> None:
 
 
 def test_signatures_say_whether_the_signed_record_was_tampered_with(
-        client_for, qp, reviewed_pb212, analyst, committed):
+        client_for, qp, reviewed_pb212, analyst, committed, clock):
     response = page(client_for(qp), reviewed_pb212)
     [row] = response.context["signatures"]
     assert row["signature"].meaning == "reviewed" and row["untampered"]
     assert "Not tampered with" in response.content.decode()
     # a result recorded after the review is a later record: the signed record is untouched
+    clock.advance(days=14, minutes=5)  # the sterility incubation (Ph. Eur. 2.6.1)
     with committed():
-        record(analyst, reviewed_pb212, "sterility", timezone.now(), text="sterile")
+        record(analyst, reviewed_pb212, "sterility", clock.now(), text="sterile")
     [row] = page(client_for(qp), reviewed_pb212).context["signatures"]
     assert row["untampered"] and row["amendments"] == []
     # a signed result changed behind the application's back is tampering, and the page says so

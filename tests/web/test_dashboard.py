@@ -14,7 +14,7 @@ from batches.records import results as records
 from batches.web import formatting
 from qc.engine import site_engine
 from tests.conftest import PASSWORD
-from tests.factories import make_ac225_batch, make_pb212_batch
+from tests.factories import application_time, make_ac225_batch, make_pb212_batch
 from tests.gmp.flows import record, settle
 
 pytestmark = pytest.mark.django_db
@@ -110,7 +110,7 @@ def test_a_conditionally_released_batch_lists_its_pending_tests(
 
 
 def test_a_failure_after_release_shows_as_post_release_oos(
-        client_for, qp, analyst, reviewed_pb212, committed, monkeypatch):
+        client_for, qp, analyst, reviewed_pb212, committed, monkeypatch, clock):
     import batches.certificates.services
 
     monkeypatch.setattr(batches.certificates.services, "certificate_request_issue",
@@ -118,7 +118,9 @@ def test_a_failure_after_release_shows_as_post_release_oos(
     with committed():
         disposition.batch_release_conditionally(actor=qp, password=PASSWORD,
                                                 batch=reviewed_pb212)
-        record(analyst, reviewed_pb212, "sterility", timezone.now(), text="growth")
+    clock.advance(days=14, minutes=5)  # the sterility incubation (Ph. Eur. 2.6.1)
+    with committed():
+        record(analyst, reviewed_pb212, "sterility", clock.now(), text="growth")
     response = client_for(qp).get(reverse("dashboard"))
     [alert] = response.context["oos"]
     assert alert.batch.lot_number == reviewed_pb212.lot_number
@@ -180,13 +182,18 @@ def test_the_batch_list_takes_the_same_few_queries_however_many_batches(
 def test_batches_in_work_leave_out_long_expired_ones_but_keep_one_never_given_an_expiry(
         products, operator, client_for, analyst):
     now = timezone.now()
-    old = settle(make_ac225_batch(product=products["ac225-psma-it"], operator=operator,
-                                  eos=now - timedelta(days=3)))
-    just_expired = settle(make_ac225_batch(product=products["ac225-psma-it"], operator=operator,
-                                           eos=now - timedelta(hours=5)))
+    # each registered when it was made (an expired batch cannot be registered later)
+    with application_time(now - timedelta(days=3, minutes=-2)):
+        old = make_ac225_batch(product=products["ac225-psma-it"], operator=operator,
+                               eos=now - timedelta(days=3))
+    with application_time(now - timedelta(hours=5, minutes=-2)):
+        just_expired = make_ac225_batch(product=products["ac225-psma-it"], operator=operator,
+                                        eos=now - timedelta(hours=5))
     # registered outside committed(): its expiry was never computed
-    stuck = make_pb212_batch(product=products["pb212-dotamtate"], operator=operator,
-                             eos=now - timedelta(days=4))
+    with application_time(now - timedelta(days=4, minutes=-2)):
+        stuck = make_pb212_batch(product=products["pb212-dotamtate"], operator=operator,
+                                 eos=now - timedelta(days=4))
+    old, just_expired = settle(old), settle(just_expired)
     rows = client_for(analyst).get(reverse("dashboard")).context["rows"]
     shown = {row["batch"].lot_number: row for row in rows}
     assert old.lot_number not in shown

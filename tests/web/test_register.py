@@ -89,7 +89,8 @@ def test_an_elution_of_the_wrong_nuclide_is_refused_next_to_the_source(
 
 
 def test_the_source_choices_show_each_sources_activity_now(client_for, operator, products):
-    elution = make_elution("ra224_pb212", eluted_at=timezone.now() - timedelta(hours=1))
+    elution = make_elution("ra224_pb212", eluted_at=timezone.now() - timedelta(hours=1),
+                           activity_bq=5e8)
     html = client_for(operator).get(reverse("batch-register")).content.decode()
     assert elution.generator.serial in html
     # Pb-212 (10.64 h) loses 6.3 % of the eluted 500 MBq in an hour
