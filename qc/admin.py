@@ -52,6 +52,11 @@ class AuditedModelAdmin(admin.ModelAdmin):
 class ProductAdmin(AuditedModelAdmin):
     list_display = ("code", "name", "family", "nuclide", "shelf_life")
 
+    def get_readonly_fields(self, request, obj=None):
+        # An existing product's shelf life changes only by QA's e-signed approval, which is
+        # refused above what its stability data support (products/<code>/shelf-life/).
+        return ("shelf_life",) if obj is not None else ()
+
 
 @admin.register(TestMethod)
 class TestMethodAdmin(AuditedModelAdmin):
