@@ -206,6 +206,11 @@ CELERY_TASK_ALWAYS_EAGER = not env_str("CELERY_BROKER_URL")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "memory://localhost/"
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_EAGER_PROPAGATES = True
+# A web request that queues work after its commit tries the broker once, briefly: with the
+# broker down, kombu's default reconnection loop held each request ~6 s per message, while
+# the sweeps queue the work again anyway (batches.jobs).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2,
+                                   "interval_max": 0.2}
 # Beat: any number of hosts may run the beat unit; a Redis lock lets exactly one send.
 CELERY_BEAT_SCHEDULER = "batches.operations.beat:LockedScheduler"
 BEAT_LOCK_URL = env_str("BEAT_LOCK_URL") or CELERY_BROKER_URL
