@@ -2,6 +2,7 @@
 and the GMP rules that need the locked batch. Each check says what is wrong and how to fix it."""
 
 import re
+import unicodedata
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -34,6 +35,11 @@ def validate_value(errors, criterion: Criterion, value, unit: str, value_text: s
             errors["value_text"] = [f"{criterion.name} takes a text result: one of "
                                     f"{criterion.text_requirement.replace('|', ', ')}, "
                                     "or what was observed."]
+        elif any(unicodedata.category(ch) == "Cc" for ch in value_text):
+            # Control characters (terminal escapes, line breaks) would print as something
+            # else than what was stored, on pages, certificates and CSV exports alike.
+            errors["value_text"] = ["The text holds control characters (e.g. a line break or "
+                                    "an escape code); send one line of printable text."]
         return None
     if value is None or isinstance(value, bool):
         errors["value"] = [f"{criterion.name} takes a number."]

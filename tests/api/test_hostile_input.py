@@ -80,3 +80,13 @@ def test_a_lost_database_connection_on_a_page_answers_503_with_retry_after(clien
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     assert "nothing was stored" in response.content.decode()
+
+
+@pytest.mark.parametrize("text", ["clear\x01", "clear\x1b[31m red", "clear\ncolourless"])
+def test_control_characters_in_a_text_result_are_refused_naming_the_field(api, ac225_batch,
+                                                                          now, text):
+    response = api.post(URL, body(ac225_batch, now, test_code="appearance", value=None,
+                                  unit="", value_text=text))
+    assert response.status_code == 422
+    assert "control characters" in fields(response)["value_text"]
+    assert not Result.objects.filter(channel="api").exists()
