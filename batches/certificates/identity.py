@@ -5,9 +5,6 @@ from pathlib import Path
 
 from django.conf import settings
 
-from ..pdf.fonts import register_fonts
-from ..pdf.signing import load_signer
-
 
 class SigningIdentityMissing(RuntimeError):
     """The site's signing identity is not installed where the settings say."""
@@ -27,6 +24,8 @@ def site_signer():
         raise SigningIdentityMissing(
             f"No signing identity at {p12}. Install the site's PKCS#12 file there (setting "
             "SIGNING_P12_PATH) or run `python manage.py create_signing_identity`.")
+    from ..pdf.signing import load_signer  # pyHanko loads when a key is needed, not at start
+
     return load_signer(p12, settings.SIGNING_P12_PASSPHRASE.encode())
 
 
@@ -40,6 +39,8 @@ def site_certificate_pem() -> bytes:
 def warm_up() -> None:
     """Register the fonts and load the signing key at worker start, so that the first
     release after a restart is as fast as the others."""
+    from ..pdf.fonts import register_fonts
+
     register_fonts()
     if signing_paths()[0].exists() and settings.SIGNING_P12_PASSPHRASE:
         site_signer()

@@ -22,8 +22,6 @@ from qc.models import AuditEvent, Signature
 from .. import jobs
 from ..lifecycle import lock_batch
 from ..models import BatchStatus, Certificate, CertificateStatus
-from ..pdf.render import render_certificate
-from ..pdf.signing import sha256_hex, sign_pdf
 from ..records.lots import storage_name
 from .content import RELEASE_MEANINGS, certificate_data
 from .identity import site_signer
@@ -78,6 +76,10 @@ def certificate_issue(*, certificate_id: int) -> Certificate:
     """Render, sign and store one pending certificate. Safe to run twice or concurrently:
     only the worker holding the claim stores a file and marks it issued. A database error
     while storing gives the claim back and raises, so the task's retry can take it again."""
+    # reportlab and pyHanko load with the first certificate, not with every process start.
+    from ..pdf.render import render_certificate
+    from ..pdf.signing import sha256_hex, sign_pdf
+
     claimed_at = timezone.now()
     if not _claim(certificate_id, claimed_at):
         return Certificate.objects.get(pk=certificate_id)

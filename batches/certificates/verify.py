@@ -4,7 +4,6 @@ a conditional release, where the lot stands now (its status and the tests still 
 from dataclasses import dataclass
 
 from ..models import BatchStatus, Certificate, CertificateStatus
-from ..pdf.signing import sha256_hex, verify_pdf
 from ..selectors import pending_tests
 from ..texts import when
 from .identity import site_certificate_pem
@@ -32,6 +31,8 @@ class CertificateCheck:
 
 def certificate_verify(pdf_bytes: bytes) -> CertificateCheck:
     """Is this file a genuine, unchanged certificate of this site, and is it current?"""
+    from ..pdf.signing import sha256_hex, verify_pdf  # pyHanko loads when a file is checked
+
     report = verify_pdf(pdf_bytes, site_certificate_pem(),
                         time_text=lambda moment: when(moment, seconds=True))
     digest = sha256_hex(pdf_bytes)
