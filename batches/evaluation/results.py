@@ -24,67 +24,23 @@ log = logging.getLogger(__name__)
 
 def result_evaluate(*, result_id: int) -> Evaluation:
     """Judge one result. Idempotent: an evaluated result keeps its evaluation."""
-    existing = Evaluation.objects.filter(result_id=result_id).first()
-    if existing:
-        return existing
-    result = Result.objects.select_related(
-        "criterion", "batch__product", "batch__source_lot").get(pk=result_id)
-    batch = result.batch
-    if batch.expiry is None and result.criterion.judged_at == "expiry":
-        batch = batch_compute_physics(batch_id=batch.id)
-        result.batch = batch
-    engine = site_engine()
-    judged = _judge(result, batch, engine)
-    try:
-        with transaction.atomic():
-            lock_batch(batch.id)  # before the audit chain head: see batches.lifecycle
-            evaluation = Evaluation.objects.create(
-                result=result, data_source=engine.data_source[:200], **judged)
-            audit_record_many(actor=None, entries=[_evaluation_entry(evaluation, result)])
-            batch_refresh_qc_status(batch_id=batch.id)
-            if evaluation.verdict == "fail":
-                # In this transaction, so that a failure after release is never left unflagged.
-                batch_flag_post_release_oos(batch_id=batch.id, result_id=result.id)
-    except IntegrityError:
-        return Evaluation.objects.get(result_id=result_id)
-    return evaluation
-
-
-def _judge(result: Result, batch: Batch, engine) -> dict:
-    """The evaluation's fields for `result` (pure: no database)."""
-    try:
-        outcome = evaluate(rule_for(result.criterion), measurement(result), batch_times(batch),
-                           engine)
-    except (ArithmeticError, ValueError, TypeError, KeyError) as exc:
-        # Retrying cannot change a pure computation's answer: store why it could not run.
-        log.exception("result %s could not be evaluated", result.pk)
-        return {"verdict": Verdict.ERROR, "measured_value": result.value,
-                "projected_value": None, "judged_at_time": result.measured_at,
-                "valid_from": None,
-                "message": (f"The evaluation could not run ({type(exc).__name__}: {exc}). QA "
-                            "investigates: invalidate the result with an assignable cause and "
-                            "record a retest.")[:2000]}
-    return {"verdict": outcome.verdict.value, "measured_value": outcome.measured_value,
-            "projected_value": outcome.projected_value, "judged_at_time": outcome.judged_at_time,
-            "message": outcome.message, "valid_from": outcome.valid_from}
-
-
-def _evaluation_entry(evaluation: Evaluation, result: Result) -> AuditEntry:
-    return audit_entry(action="result.evaluate", obj=evaluation,
-                       after={"result_id": result.id, "verdict": evaluation.verdict,
-                              "measured": evaluation.measured_value,
-                              "projected": evaluation.projected_value,
-                              "judged_at": evaluation.judged_at_time,
-                              "message": evaluation.message},
-                       batch_lot=result.batch.lot_number)
+    _evaluate(Result.objects.filter(pk=result_id))
+    return Evaluation.objects.get(result_id=result_id)
 
 
 def results_evaluate_many(*, result_ids: Sequence[int]) -> int:
     """Judge many results at once (a bulk recording, or the sweep's backlog after a broker
-    outage): the same verdicts and audit events as result_evaluate, one transaction for all
-    of them, one QC recount per batch. Idempotent: results evaluated meanwhile are left
-    alone. Returns how many were judged here."""
-    pending = list(Result.objects.filter(pk__in=list(result_ids), evaluation__isnull=True)
+    outage): the same verdicts and audit events as one by one, one transaction for all of
+    them, one QC recount per batch. Idempotent: results evaluated meanwhile are left alone.
+    Returns how many were judged here."""
+    return _evaluate(Result.objects.filter(pk__in=list(result_ids)))
+
+
+def _evaluate(results) -> int:
+    """Judge the unevaluated ones of `results` in one transaction: evaluations, their audit
+    events, the QC recount of each batch, and the post-release OOS flag of a failure (in the
+    same transaction, so that a failure after release is never left unflagged)."""
+    pending = list(results.filter(evaluation__isnull=True)
                    .select_related("criterion", "batch__product", "batch__source_lot")
                    .order_by("batch_id", "id"))
     if not pending:
@@ -114,11 +70,41 @@ def results_evaluate_many(*, result_ids: Sequence[int]) -> int:
                     batch_flag_post_release_oos(batch_id=evaluation.result.batch_id,
                                                 result_id=evaluation.result_id)
     except IntegrityError:
-        # A concurrent evaluation of one of them: judge them one by one instead.
-        for result in pending:
-            result_evaluate(result_id=result.pk)
-        return len(pending)
+        # A concurrent evaluation took one of them after the check: judge them one by one,
+        # so that the others are not held back by it.
+        if len(pending) == 1:
+            return 0
+        return sum(_evaluate(Result.objects.filter(pk=r.pk)) for r in pending)
     return len(fresh)
+
+
+def _judge(result: Result, batch: Batch, engine) -> dict:
+    """The evaluation's fields for `result` (pure: no database)."""
+    try:
+        outcome = evaluate(rule_for(result.criterion), measurement(result), batch_times(batch),
+                           engine)
+    except (ArithmeticError, ValueError, TypeError, KeyError) as exc:
+        # Retrying cannot change a pure computation's answer: store why it could not run.
+        log.exception("result %s could not be evaluated", result.pk)
+        return {"verdict": Verdict.ERROR, "measured_value": result.value,
+                "projected_value": None, "judged_at_time": result.measured_at,
+                "valid_from": None,
+                "message": (f"The evaluation could not run ({type(exc).__name__}: {exc}). QA "
+                            "investigates: invalidate the result with an assignable cause and "
+                            "record a retest.")[:2000]}
+    return {"verdict": outcome.verdict.value, "measured_value": outcome.measured_value,
+            "projected_value": outcome.projected_value, "judged_at_time": outcome.judged_at_time,
+            "message": outcome.message, "valid_from": outcome.valid_from}
+
+
+def _evaluation_entry(evaluation: Evaluation, result: Result) -> AuditEntry:
+    return audit_entry(action="result.evaluate", obj=evaluation,
+                       after={"result_id": result.id, "verdict": evaluation.verdict,
+                              "measured": evaluation.measured_value,
+                              "projected": evaluation.projected_value,
+                              "judged_at": evaluation.judged_at_time,
+                              "message": evaluation.message},
+                       batch_lot=result.batch.lot_number)
 
 
 def batch_refresh_qc_status(*, batch_id: int) -> Batch:
