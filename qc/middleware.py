@@ -56,6 +56,7 @@ class DatabaseUnavailableMiddleware:
         detail = ("The database is unavailable just now and nothing was stored; try again in "
                   f"{DATABASE_RETRY_AFTER_S} seconds.")
         if request.path.startswith("/api/"):
+            detail += " Send the same request with the same Idempotency-Key."
             body = json.dumps({"type": "urn:alpharelease:problem:database-unavailable",
                                "title": "Service unavailable", "status": 503,
                                "detail": detail, "code": "database_unavailable"})

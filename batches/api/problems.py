@@ -3,7 +3,6 @@
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.views.defaults import page_not_found
 from rest_framework import exceptions
@@ -11,7 +10,6 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from qc.errors import RuleViolation
-from qc.middleware import DATABASE_RETRY_AFTER_S
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -27,9 +25,7 @@ TITLES = {
     415: "Unsupported media type",
     422: "Invalid data",
     429: "Too many requests",
-    503: "Service unavailable",
 }
-
 
 
 def problem_type(code: str) -> str:
@@ -125,20 +121,9 @@ def _as_problem(exc: Exception) -> Problem | None:
     if isinstance(exc, exceptions.APIException):
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else "error"
         return Problem(exc.status_code, str(code), str(exc.detail))
-    if isinstance(exc, OperationalError | InterfaceError):
-        return database_unavailable()
+    # A lost database connection is left to qc.middleware.DatabaseUnavailableMiddleware,
+    # which answers it for the API and the pages alike (503 with Retry-After).
     return None
-
-
-def database_unavailable() -> Problem:
-    """The database could not be reached or dropped the connection: nothing was stored
-    (the transaction rolled back), so the client retries the same request."""
-    problem = Problem(503, "database_unavailable",
-                      "The database is unavailable just now and nothing was stored; send the "
-                      f"same request again in {DATABASE_RETRY_AFTER_S} seconds (with the same "
-                      "Idempotency-Key).")
-    problem.wait = DATABASE_RETRY_AFTER_S
-    return problem
 
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -150,9 +135,8 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     headers = {}
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
-    wait = getattr(problem, "wait", None) or getattr(exc, "wait", None)
-    if wait:
-        headers["Retry-After"] = str(int(wait))
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
     set_rollback()
     request = context.get("request")
     renderer = getattr(request, "accepted_renderer", None)
