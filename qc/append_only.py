@@ -46,7 +46,8 @@ class AppendOnlyModel(models.Model):
 
 
 def postgres_append_only_sql(table: str) -> tuple[str, str]:
-    """(forward, reverse) SQL for a trigger that refuses UPDATE and DELETE on `table`."""
+    """(forward, reverse) SQL for the triggers of an append-only table: UPDATE and DELETE
+    refused row by row, TRUNCATE refused as a statement (postgres_no_truncate_sql)."""
     forward = f"""
         CREATE OR REPLACE FUNCTION alpharelease_refuse_change() RETURNS trigger AS $$
         BEGIN
@@ -57,8 +58,9 @@ def postgres_append_only_sql(table: str) -> tuple[str, str]:
         CREATE TRIGGER {table}_append_only
             BEFORE UPDATE OR DELETE ON {table}
             FOR EACH ROW EXECUTE FUNCTION alpharelease_refuse_change();
-    """
-    reverse = f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};"
+    """ + postgres_no_truncate_sql(table)[0]
+    reverse = (f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};"
+               + postgres_no_truncate_sql(table)[1])
     return forward, reverse
 
 
@@ -66,7 +68,7 @@ def postgres_no_truncate_sql(table: str) -> tuple[str, str]:
     """(forward, reverse) SQL for a trigger that refuses TRUNCATE of `table`. It uses the
     function postgres_append_only_sql creates (TG_OP is 'TRUNCATE')."""
     forward = f"""
-        CREATE TRIGGER {table}_no_truncate
+        CREATE OR REPLACE TRIGGER {table}_no_truncate
             BEFORE TRUNCATE ON {table}
             FOR EACH STATEMENT EXECUTE FUNCTION alpharelease_refuse_change();
     """

@@ -235,3 +235,20 @@ def test_manage_py_verify_audit_exits_0_then_1_after_tampering(tmp_path):
     assert f"Audit trail BROKEN at event #{second}" in broken.stderr
     assert "1 event intact before the first break." in broken.stdout
     assert "3 events checked;" in broken.stdout
+
+
+@pytest.mark.services
+def test_every_append_only_table_has_its_update_delete_and_truncate_triggers():
+    from django.apps import apps
+
+    from qc.append_only import AppendOnlyModel
+
+    tables = sorted(model._meta.db_table for model in apps.get_models()
+                    if issubclass(model, AppendOnlyModel))
+    assert "batches_stabilityresult" in tables  # every append-only model, not a fixed list
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        triggers = {name for (name,) in cursor.fetchall()}
+    missing = [f"{table}_{kind}" for table in tables for kind in ("append_only", "no_truncate")
+               if f"{table}_{kind}" not in triggers]
+    assert missing == []
