@@ -90,6 +90,20 @@ def _source_choices(now):
             ("225Ac lots", lot_rows or [("", "none")])]
 
 
+class ActivityField(forms.CharField):
+    """An activity typed with its unit ('300 MBq', '8,1 mCi' where the site writes decimal
+    commas), cleaned to Bq."""
+
+    def clean(self, value) -> float | None:
+        text = super().clean(value)  # required, stripped, at most max_length characters
+        if text in self.empty_values:
+            return None
+        try:
+            return parse_activity(text, decimal_comma=settings.DECIMAL_COMMA)
+        except ValueError as exc:
+            raise forms.ValidationError(f"{exc}.") from None
+
+
 class BatchRegisterForm(LabForm):
     lot_number = forms.CharField(
         max_length=LOT_NUMBER_MAX_LENGTH, label="Lot number",
@@ -102,7 +116,7 @@ class BatchRegisterForm(LabForm):
         "the activity shown is decay-corrected to now.")
     eos = LocalDateTimeField(label="End of synthesis (EOS)")
     calibration_time = LocalDateTimeField(label="Calibration time")
-    activity = forms.CharField(
+    activity = ActivityField(
         label="Activity at calibration time", max_length=40,
         help_text=f"A number and a unit: {ACCEPTED_ACTIVITY_UNITS}; e.g. 300 MBq or 8.1 mCi.")
     volume_ml = forms.FloatField(label="Volume (mL)", min_value=0.0,
@@ -124,13 +138,6 @@ class BatchRegisterForm(LabForm):
         if problem:
             raise forms.ValidationError(problem)
         return value
-
-    def clean_activity(self) -> float:
-        try:
-            return parse_activity(self.cleaned_data["activity"],
-                                  decimal_comma=settings.DECIMAL_COMMA)
-        except ValueError as exc:
-            raise forms.ValidationError(f"{exc}.") from None
 
     def clean_source(self):
         kind, _, pk = self.cleaned_data["source"].partition(":")

@@ -95,17 +95,21 @@ def fetch_one(model: type[M], *, for_update: bool = False, **equal) -> M | None:
     return None if row is None else from_row(model, row)
 
 
+@functools.lru_cache(maxsize=128)
+def _locked_sql(model: type[Model], count: int, lock: str, vendor: str) -> str:
+    pk = _quote(model._meta.pk.column)
+    placeholders = ", ".join(["%s"] * count)
+    return (f"SELECT {columns('t', model)} FROM {table(model)} t "
+            f"WHERE t.{pk} IN ({placeholders}) ORDER BY t.{pk}{_lock_clause(lock)}")
+
+
 def fetch_locked(model: type[M], ids: Iterable[int], *, shared: bool) -> list[M]:
     """The rows of `model` with these ids, in id order, locked until the transaction ends:
     `shared` takes a shared row lock (FOR SHARE) on PostgreSQL, otherwise FOR UPDATE."""
     ids = sorted(set(ids))
     if not ids:
         return []
-    pk = model._meta.pk.column
-    lock = _lock_clause("share" if shared else "update")
-    placeholders = ", ".join(["%s"] * len(ids))
-    sql = (f"SELECT {columns('t', model)} FROM {table(model)} t "
-           f"WHERE t.{_quote(pk)} IN ({placeholders}) ORDER BY t.{_quote(pk)}{lock}")
+    sql = _locked_sql(model, len(ids), "share" if shared else "update", _connection().vendor)
     with _connection().cursor() as cursor:
         cursor.execute(sql, ids)
         return [from_row(model, row) for row in cursor.fetchall()]

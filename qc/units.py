@@ -8,9 +8,6 @@ import math
 import re
 from functools import cache
 
-# batches/certificates.py imports format_activity from here; it can take it from qc.formatting
-from qc.formatting import format_activity as format_activity
-
 ACTIVITY_UNITS = ("Bq", "kBq", "MBq", "GBq", "uCi", "mCi", "Ci")
 CONCENTRATION_UNITS = tuple(f"{u}/mL" for u in ACTIVITY_UNITS)
 CANONICAL = {

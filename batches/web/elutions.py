@@ -2,7 +2,6 @@
 as the generator, time and activity are typed) and a warning when the activity is past it."""
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -12,9 +11,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from qc.errors import RuleViolation
 from qc.roles import Role
-from qc.units import ACCEPTED_ACTIVITY_UNITS, parse_activity
+from qc.units import ACCEPTED_ACTIVITY_UNITS
 
-from ..forms import LabForm, LocalDateTimeField
+from ..forms import ActivityField, LabForm, LocalDateTimeField
 from ..models import Generator
 from ..records.elutions import ABOVE_FORECAST, elution_forecast, elution_record
 from . import formatting
@@ -29,7 +28,7 @@ class ElutionForm(LabForm):
     generator = forms.ModelChoiceField(queryset=Generator.objects.none(),
                                        empty_label="Choose a generator")
     eluted_at = LocalDateTimeField(label="Eluted at")
-    activity = forms.CharField(
+    activity = ActivityField(
         label="Eluate activity at elution", max_length=40,
         help_text=f"As measured in the dose calibrator: a number and a unit "
         f"({ACCEPTED_ACTIVITY_UNITS}), e.g. 412 MBq.",
@@ -43,13 +42,6 @@ class ElutionForm(LabForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["generator"].queryset = _generators()
-
-    def clean_activity(self) -> float:
-        try:
-            return parse_activity(self.cleaned_data["activity"],
-                                  decimal_comma=settings.DECIMAL_COMMA)
-        except ValueError as exc:
-            raise forms.ValidationError(f"{exc}.") from None
 
 
 # Service field -> form field
