@@ -30,6 +30,7 @@ from qc.models import Instrument, InstrumentKind
 from qc.roles import Role
 from tests.conftest import PASSWORD
 from tests.factories import make_ac225_batch, make_instrument, record_release_required_results
+from tests.test_production_path import wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,16 +40,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"waited {timeout} s for {what}")
 
 
 class Stack:

@@ -15,14 +15,15 @@ from tests.factories import criterion
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
-def wait_for(predicate, timeout=60.0):
+def wait_for(predicate, timeout=60.0, what="the worker to do its work"):
+    """The first true value of `predicate`, polled until `timeout` seconds have passed."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(0.1)
-    raise AssertionError(f"waited {timeout} s and the worker did not do its work")
+    raise AssertionError(f"waited {timeout} s for {what}")
 
 
 def test_the_suite_runs_on_postgresql_here():

@@ -16,17 +16,8 @@ from batches.certificates.verify import certificate_verify
 from batches.models import Certificate, CertificateStatus
 from qc.models import AuditEvent
 from qc.signatures import signature_apply
-from tests.factories import record_release_required_results
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def tested_batch(ac225_batch, analyst, now, committed):
-    with committed():
-        record_release_required_results(ac225_batch, analyst, now=now)
-    ac225_batch.refresh_from_db()
-    return ac225_batch
 
 
 def sign(batch, user, meaning):

@@ -10,7 +10,7 @@ from batches.certificates.content import verify_url
 from batches.certificates.lookup import certificate_lookup
 from batches.models import CertificateStatus
 from batches.pdf.qr import qr_drawing
-from tests.batches.test_certificate_issue import issue, tested_batch  # noqa: F401 - fixture
+from tests.batches.test_certificate_issue import issue
 
 pytestmark = pytest.mark.django_db
 

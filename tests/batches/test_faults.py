@@ -14,25 +14,9 @@ from batches.evaluation import results as evaluation
 from batches.models import Certificate, CertificateStatus, Evaluation, QcStatus, Result
 from batches.records import results as records
 from qc.models import AuditEvent
-from qc.signatures import signature_apply
-from tests.factories import record_release_required_results
+from tests.batches.test_certificate_issue import sign
 
 pytestmark = pytest.mark.django_db
-
-
-def release_signature(batch, qp, meaning="released"):
-    with transaction.atomic():
-        return signature_apply(user=qp, meaning=meaning, object_type="batches.batch",
-                               object_id=batch.pk, record={"lot": batch.lot_number},
-                               batch_lot=batch.lot_number)
-
-
-@pytest.fixture
-def tested_batch(ac225_batch, analyst, now, committed):
-    with committed():
-        record_release_required_results(ac225_batch, analyst, now=now)
-    ac225_batch.refresh_from_db()
-    return ac225_batch
 
 
 # ------------------------------------------------------------------ queueing after commit
@@ -143,10 +127,10 @@ def test_an_older_version_finishing_after_a_newer_one_is_stored_superseded_at_on
     queued = []
     monkeypatch.setattr(jobs, "issue_certificate", queued.append)
     conditional = certificates.certificate_request_issue(
-        batch_id=tested_batch.pk, signature_id=release_signature(
-            tested_batch, qp, "conditionally_released").pk)
+        batch_id=tested_batch.pk,
+        signature_id=sign(tested_batch, qp, "conditionally_released").pk)
     final = certificates.certificate_request_issue(
-        batch_id=tested_batch.pk, signature_id=release_signature(tested_batch, qp).pk)
+        batch_id=tested_batch.pk, signature_id=sign(tested_batch, qp, "released").pk)
     # the worker with the final version is faster
     certificates.certificate_issue(certificate_id=final.pk)
     certificates.certificate_issue(certificate_id=conditional.pk)
@@ -166,7 +150,7 @@ def test_a_lost_issue_message_is_queued_again_and_alerts_past_the_limit(
     queued = []
     monkeypatch.setattr(jobs, "issue_certificate", queued.append)
     certificate = certificates.certificate_request_issue(
-        batch_id=tested_batch.pk, signature_id=release_signature(tested_batch, qp).pk)
+        batch_id=tested_batch.pk, signature_id=sign(tested_batch, qp, "released").pk)
     requested = certificate.requested_at
     assert certificates.certificates_sweep(now=requested + timedelta(seconds=60)) == 0
     later = requested + timedelta(seconds=settings.CERTIFICATE_REQUEUE_AFTER_S + 1)
@@ -185,7 +169,7 @@ def test_a_lost_certificate_request_is_found_from_the_release_signature(
     requested = []
     monkeypatch.setattr(jobs, "request_certificate",
                         lambda batch_id, signature_id: requested.append((batch_id, signature_id)))
-    signature = release_signature(tested_batch, qp)
+    signature = sign(tested_batch, qp, "released")
     certificates.certificates_sweep(now=timezone.now())
     assert requested == []  # too fresh: its on-commit request may still be on its way
     certificates.certificates_sweep(now=timezone.now() + timedelta(minutes=2))
@@ -197,7 +181,7 @@ def test_a_stuck_pending_certificate_can_be_reissued_by_the_qp(tested_batch, qp,
     queued = []
     monkeypatch.setattr(jobs, "issue_certificate", queued.append)
     certificate = certificates.certificate_request_issue(
-        batch_id=tested_batch.pk, signature_id=release_signature(tested_batch, qp).pk)
+        batch_id=tested_batch.pk, signature_id=sign(tested_batch, qp, "released").pk)
     queued.clear()
     with committed():
         certificates.certificate_retry(actor=qp, certificate=certificate)
