@@ -54,15 +54,13 @@ def _flush_past_the_truncate_triggers():
 
 @pytest.fixture(autouse=True)
 def _tasks_in_process(request, settings):
-    """Unit tests run tasks in process; only `services` tests use the real worker."""
+    """Unit tests run tasks in process; only `services` tests use the real worker. Both are
+    set on every test, so that no earlier test's leftover decides where a task runs."""
     from config.celery import app
 
-    if request.node.get_closest_marker("services"):
-        yield
-        return
+    eager = not request.node.get_closest_marker("services")
     previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+    app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER = eager
     yield
     app.conf.task_always_eager = previous
 
