@@ -9,6 +9,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from qc.api_keys import READ_SCOPES
 from qc.models import Criterion, Instrument, Product, Validity
 from qc.services import CRITERION_FIELDS
 from qc.units import (
@@ -348,6 +349,10 @@ class ApiKeyForm(forms.Form):
         label="Test codes it may report", required=False, widget=forms.CheckboxSelectMultiple)
     can_register_batches = forms.BooleanField(
         label="May register batches (synthesis module)", required=False)
+    read_scopes = forms.MultipleChoiceField(
+        label="May also read", required=False, widget=forms.CheckboxSelectMultiple,
+        choices=[(scope, f"{label} ({scope})") for scope, label in sorted(READ_SCOPES.items())],
+        help_text="Without these, a key reads only the lots and criteria it reports on.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

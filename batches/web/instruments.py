@@ -55,7 +55,8 @@ def api_key_create_view(request, serial: str):
             key, plaintext = api_key_create(
                 actor=request.user, instrument=instrument,
                 test_codes=form.cleaned_data["test_codes"],
-                can_register_batches=form.cleaned_data["can_register_batches"])
+                can_register_batches=form.cleaned_data["can_register_batches"],
+                read_scopes=form.cleaned_data["read_scopes"])
         except ValidationError as exc:
             add_service_errors(form, exc)
         except RuleViolation as exc:

@@ -73,3 +73,26 @@ def test_others_see_keys_but_cannot_manage_them(client_for, qp, admin_user, prod
     assert response.status_code == 403
     key.refresh_from_db()
     assert key.revoked_at is None
+
+
+def test_an_administrator_grants_a_key_read_scopes_from_the_form(client_for, admin_user,
+                                                                 products):
+    instrument = make_instrument()
+    client = client_for(admin_user)
+    plaintext = client.post(reverse("api-key-create", args=[instrument.serial]),
+                            {"test_codes": ["rcp"], "read_scopes": ["read_certificates"]}
+                            ).context["plaintext"]
+    assert api_key_verify(plaintext).key.read_scopes == ["read_certificates"]
+    page = client.get(reverse("instrument-detail", args=[instrument.serial])).content.decode()
+    assert "read_certificates" in page
+    event = AuditEvent.objects.get(action="api_key.create")
+    assert event.after["read_scopes"] == ["read_certificates"]
+
+
+def test_a_read_scope_the_form_does_not_offer_is_refused(client_for, admin_user, products):
+    instrument = make_instrument()
+    response = client_for(admin_user).post(reverse("api-key-create", args=[instrument.serial]),
+                                           {"test_codes": ["rcp"], "read_scopes": ["admin"]})
+    assert "admin is not one of the available choices" in \
+        response.context["form"].errors["read_scopes"][0]
+    assert not InstrumentApiKey.objects.exists()
