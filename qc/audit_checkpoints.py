@@ -7,10 +7,15 @@ schedule and at every release, signed with the site key (a detached CMS signatur
 checkpoint's canonical JSON, RFC 3161-timestamped when SIGNING_TSA_URL is set) and written
 as one file per checkpoint, never overwritten, to AUDIT_CHECKPOINT_DIR: a place the
 database owner cannot rewrite (another host's mount, WORM or object-lock storage; see
-deploy/README.md). verify_audit checks the chain against every checkpoint."""
+deploy/README.md). verify_audit checks the chain against every checkpoint.
+
+Each checkpoint written is also recorded in the trail (an `audit.checkpoint` event with the
+file's name and SHA-256), so a checkpoint deleted or replaced in the store is found too:
+verify_audit reports every recorded checkpoint that is missing or changed."""
 
 import asyncio
 import base64
+import hashlib
 import json
 import logging
 import os
@@ -25,11 +30,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .audit import Anchor
+from .audit import Anchor, audit_record
 from .canonical import canonical_json
 from .models import AuditChainHead, AuditEvent
 
 FORMAT = "alpharelease-audit-checkpoint/1"
+RECORDED_ACTION = "audit.checkpoint"
 log = logging.getLogger(__name__)
 
 
@@ -173,8 +179,13 @@ def checkpoint_write(*, reason: str) -> Path | None:
     document = {"checkpoint": json.loads(data),
                 "signature": base64.b64encode(_sign(data)).decode()}
     stem = f"{taken_at:%Y%m%dT%H%M%S%fZ}-event-{head['event_id']}"
-    path = _write_new(checkpoint_dir(), stem,
-                      json.dumps(document, indent=1, ensure_ascii=False).encode())
+    content = json.dumps(document, indent=1, ensure_ascii=False).encode()
+    path = _write_new(checkpoint_dir(), stem, content)
+    with transaction.atomic():
+        audit_record(actor=None, action=RECORDED_ACTION, object_type="audit.checkpoint",
+                     object_id=path.name, reason=reason[:200],
+                     after={"file": path.name, "sha256": hashlib.sha256(content).hexdigest(),
+                            "event_id": head["event_id"], "count": head["count"]})
     log.info("audit checkpoint %s: %s events, last #%s (%s)", path.name, head["count"],
              head["event_id"], reason)
     return path
@@ -204,13 +215,33 @@ def checkpoint_anchors(directory: Path | None = None
                        ) -> tuple[list[Anchor], list[CheckpointProblem]]:
     """Every checkpoint whose signature holds, as an anchor for verify_chain, and what is
     wrong with each one that does not."""
+    directory = directory or checkpoint_dir()
     anchors, problems = [], []
-    for name, found in _read_all(directory or checkpoint_dir()):
+    for name, found in _read_all(directory):
         if isinstance(found, str):
             problems.append(CheckpointProblem(name, found))
         else:
             anchors.append(found)
-    return anchors, problems
+    return anchors, problems + _recorded_but_not_kept(directory)
+
+
+def _recorded_but_not_kept(directory: Path) -> list[CheckpointProblem]:
+    """Every checkpoint the trail records that the store no longer holds as written."""
+    problems = []
+    recorded = AuditEvent.objects.filter(action=RECORDED_ACTION).order_by("id").values_list(
+        "id", "after")
+    for event_id, after in recorded.iterator():
+        name = str((after or {}).get("file", ""))
+        path = directory / name
+        if not name or path.name != name or not path.is_file():
+            problems.append(CheckpointProblem(
+                name, f"the trail records it (event #{event_id}) but the store does not hold "
+                "it: it was deleted or moved; restore it from the store's snapshots"))
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != after.get("sha256"):
+            problems.append(CheckpointProblem(
+                name, f"it is not the file the trail records (event #{event_id}): it was "
+                "replaced after it was written"))
+    return problems
 
 
 def _read_all(directory: Path) -> Iterator[tuple[str, Anchor | str]]:

@@ -3,6 +3,7 @@ rewrites an event and recomputes every later hash and the head fools the chain, 
 checkpoints."""
 
 import base64
+import hashlib
 import json
 import os
 import stat
@@ -100,7 +101,8 @@ def test_verify_audit_checks_the_chain_against_every_checkpoint(capsys):
     checkpoint_write(reason="release AC-00001")
     intact, out = verify_audit(capsys)
     assert intact, out
-    assert out.strip() == "Audit trail intact: 5 events checked against 2 checkpoints."
+    # 3 + 2 events, and each checkpoint's own record in the trail.
+    assert out.strip() == "Audit trail intact: 7 events checked against 2 checkpoints."
 
 
 def test_an_owner_rewrite_with_every_hash_recomputed_is_caught_by_the_checkpoint(capsys):
@@ -151,6 +153,39 @@ def test_a_changed_checkpoint_file_is_reported(capsys):
     assert events  # the chain itself is intact: only the checkpoint is reported
 
 
+def test_each_checkpoint_is_recorded_in_the_trail_with_its_file_and_digest():
+    write_events(2)
+    path = checkpoint_write(reason="scheduled")
+    event = AuditEvent.objects.get(action="audit.checkpoint")
+    assert event.object_id == path.name and event.reason == "scheduled"
+    assert event.after["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_deleted_checkpoint_is_reported(capsys):
+    write_events(2)
+    gone = checkpoint_write(reason="scheduled")
+    write_events(2)
+    checkpoint_write(reason="scheduled")
+    os.chmod(gone, 0o644)
+    gone.unlink()
+    intact, out = verify_audit(capsys)
+    assert not intact
+    assert f"BROKEN checkpoint {gone.name}: the trail records it" in out
+    assert "it was deleted or moved" in out
+
+
+def test_a_checkpoint_replaced_by_another_signed_one_is_reported(capsys):
+    write_events(2)
+    first = checkpoint_write(reason="scheduled")
+    write_events(2)
+    second = checkpoint_write(reason="scheduled")
+    os.chmod(first, 0o644)
+    first.write_bytes(second.read_bytes())  # a valid signature, but not the file written
+    intact, out = verify_audit(capsys)
+    assert not intact
+    assert f"BROKEN checkpoint {first.name}: it is not the file the trail records" in out
+
+
 def test_a_checkpoint_signed_with_another_key_is_not_trusted(settings, tmp_path, capsys):
     from batches.pdf.signing import create_signing_identity
 
@@ -170,15 +205,18 @@ def test_a_checkpoint_signed_with_another_key_is_not_trusted(settings, tmp_path,
 def test_a_checkpoint_is_never_overwritten(monkeypatch):
     from django.utils import timezone
 
-    write_events()
+    events = write_events()
     frozen = timezone.now()
     monkeypatch.setattr(timezone, "now", lambda: frozen)
     first = checkpoint_write(reason="one")
-    content = first.read_bytes()
+    head_event = AuditEvent.objects.latest("id").id  # the first checkpoint's own record
+    taken = first.parent / first.name.replace(f"-event-{events[-1].id}.",
+                                              f"-event-{head_event}.")
+    taken.write_bytes(b"a file already there")
     second = checkpoint_write(reason="two")
-    assert second != first and second.name.endswith("-1.json")
-    assert first.read_bytes() == content
-    assert [a.name for a in checkpoint_anchors()[0]] == sorted([first.name, second.name])
+    assert second.name == taken.name.replace(".json", "-1.json")
+    assert taken.read_bytes() == b"a file already there"
+    assert {a.name for a in checkpoint_anchors()[0]} == {first.name, second.name}
 
 
 def test_a_checkpoint_asked_for_inside_a_transaction_is_written_only_when_it_commits(
