@@ -36,7 +36,7 @@ def _time_unit(span: timedelta) -> tuple[str, timedelta]:
 def decay_chart(data: CertificateData, regular: str, zone: ZoneInfo, width: float) -> Drawing:
     decay = data.decay
     height = 170.0
-    drawing = Drawing(width, height)
+    drawing = Drawing(width, height, initialFontName=regular)
     # Table times are stored to the second and EOS to the microsecond: a first row 0.2 s
     # "before" EOS must not pull the axis back a whole step.
     offsets = [timedelta(seconds=round((t - data.eos).total_seconds())) for t in decay.times]

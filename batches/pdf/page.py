@@ -14,6 +14,7 @@ from reportlab.platypus import Flowable, Paragraph, TableStyle
 
 from batches.pdf import PAGE_MARGIN_BOTTOM, PAGE_MARGIN_X, SIGNATURE_BOX
 from batches.pdf.data import CertificateData
+from batches.pdf.fonts import REGULAR
 from batches.pdf.text import format_time
 
 # ---------------------------------------------------------------- styles
@@ -46,7 +47,12 @@ def make_styles(regular: str, bold: str) -> Styles:
     )
 
 
+# Every table names the embedded font, so no cell falls back to reportlab's non-embedded
+# Helvetica (a cell's default font is set even when its content is a Paragraph).
+CELL_FONT = ("FONT", (0, 0), (-1, -1), REGULAR)
+
 GRID = TableStyle([
+    CELL_FONT,
     ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
     ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ("LEFTPADDING", (0, 0), (-1, -1), 3),

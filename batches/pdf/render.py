@@ -35,7 +35,7 @@ from batches.pdf.data import (
     SignatureLine,
 )
 from batches.pdf.fonts import register_fonts
-from batches.pdf.page import SignatureSpace, Styles, make_styles, numbered_canvas
+from batches.pdf.page import CELL_FONT, SignatureSpace, Styles, make_styles, numbered_canvas
 from batches.pdf.qr import qr_drawing
 from batches.pdf.tables import (
     criteria_table,
@@ -68,7 +68,7 @@ def _story(data: CertificateData, styles: Styles, regular: str, zone: ZoneInfo,
         identity += f" · supersedes version {data.supersedes_version}"
     banner = Table([[Paragraph(esc(data.disposition.upper()), styles.banner)]],
                    colWidths=[width * 0.5])
-    banner.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1.5, colors.black)]))
+    banner.setStyle(TableStyle([CELL_FONT, ("BOX", (0, 0), (-1, -1), 1.5, colors.black)]))
 
     story: list[Flowable] = [
         _title_block(data, styles, width, [
@@ -130,6 +130,7 @@ def _title_block(data: CertificateData, styles: Styles, width: float,
                         styles.small)
     block = Table([[title, [code, caption]]], colWidths=[width - QR_SIZE - 12, QR_SIZE + 12])
     block.setStyle(TableStyle([
+        CELL_FONT,
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
         ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
@@ -157,6 +158,9 @@ def render_certificate(data: CertificateData) -> bytes:
         author=data.site_name,
         subject=f"{data.product_name}, lot {data.lot_number}",
         creator="alpharelease",
+        # The embedded font from the first operator on: no non-embedded Helvetica (reportlab's
+        # default initial font) in the file.
+        initialFontName=regular,
     )
     frame = Frame(PAGE_MARGIN_X, PAGE_MARGIN_BOTTOM, width,
                   page_height - PAGE_MARGIN_TOP - PAGE_MARGIN_BOTTOM,
