@@ -14,6 +14,7 @@ from qc.errors import RuleViolation
 from qc.formatting import format_activity
 from qc.models import Instrument, Product
 from qc.roles import Role
+from qc.stability.models import StabilityProtocol
 
 from ..forms import LabForm, LocalDateTimeField, SignForm
 from ..models import Batch
@@ -56,6 +57,8 @@ def product_stability_page(request, code: str):
         .select_related("batch").order_by("-raised_at")[:20],
         "exceeds": stability.completed
         and stability.approved_shelf_life_s > stability.supported_shelf_life_s,
+        "protocols": StabilityProtocol.objects.filter(product=product)
+        .select_related("specification").order_by("-version"),
     })
 
 
