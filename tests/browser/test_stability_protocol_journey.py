@@ -22,7 +22,8 @@ def test_qa_drafts_a_protocol_a_qp_approves_it_and_the_dashboard_shows_its_alert
     author.get_by_label("Worst-case activity concentration at EOS").fill("2.8 MBq/mL")
     for i, (hours, tolerance) in enumerate([(0, 45), (1, 10), (2, 10), (4, 15), (6, 15)]):
         author.get_by_label(f"Time point {i + 1} (h after EOS)", exact=True).fill(str(hours))
-        author.get_by_label(f"Tolerance of time point {i + 1} (± min)", exact=True).fill(str(tolerance))
+        author.get_by_label(f"Tolerance of time point {i + 1} (± min)",
+                            exact=True).fill(str(tolerance))
         author.get_by_label(f"Radiochemical purity at time point {i + 1}", exact=True).check()
     for i in (0, 2, 4):
         author.get_by_label(f"Vector integrity at time point {i + 1}", exact=True).check()
