@@ -12,6 +12,7 @@ from qc.models import AuditEvent, Criterion, Product, Signature, Specification, 
 
 from .lifecycle import IN_USE, RESULT_ACCEPTING_STATUSES, UNDISPOSED
 from .models import Batch, BatchStatus, Certificate, Elution, Result, Verdict
+from .stability.models import StabilityResult, StabilityVerdict
 
 
 def specification_in_force(*, product, at: datetime) -> Specification | None:
@@ -186,30 +187,43 @@ class PostReleaseAlert:
     failing_results: tuple[Result, ...]
     flagged_at: datetime | None
     released_as: str  # the status the batch had when the failure came in
+    # a retained sample's stability result out of specification (batches.stability)
+    failing_stability: tuple[StabilityResult, ...] = ()
 
 
 def post_release_alerts() -> list[PostReleaseAlert]:
-    """Batches flagged for recall, newest flag first, with the failing results; three
-    queries for all of them."""
+    """Batches flagged for recall, newest flag first, with the failing results and failing
+    stability results (a retained sample tested at expiry); four queries for all of them."""
     batches = list(Batch.objects.filter(status=BatchStatus.POST_RELEASE_OOS)
                    .select_related("product").defer(*LIST_DEFER).order_by("-eos")[:ALERT_ROWS])
     if not batches:
         return []
     flags: dict[str, AuditEvent] = {}
+    named: set[int] = set()  # the stability results a flag names
     for event in AuditEvent.objects.filter(
             action="batch.post_release_oos", object_type="batches.batch",
             object_id__in=[str(b.pk) for b in batches]).order_by("id"):
         flags.setdefault(event.object_id, event)
+        if (event.after or {}).get("stability_result_id"):
+            named.add(int(event.after["stability_result_id"]))
     failing: dict[int, list[Result]] = {}
     for result in (Result.objects.filter(batch__in=batches, evaluation__verdict=Verdict.FAIL,
                                          invalidation__isnull=True)
                    .select_related("criterion", "evaluation", "recorded_by").order_by("id")):
         failing.setdefault(result.batch_id, []).append(result)
+    stability: dict[int, list[StabilityResult]] = {}
+    for result in (StabilityResult.objects.filter(
+            Q(pk__in=named) | Q(verdict=StabilityVerdict.FAIL, superseded_by__isnull=True),
+            batch__in=batches)
+                   .select_related("criterion", "time_point", "alert", "protocol__product")
+                   .order_by("id")):
+        stability.setdefault(result.batch_id, []).append(result)
     alerts = []
     for batch in batches:
         flag = flags.get(str(batch.pk))
         alerts.append(PostReleaseAlert(
             batch=batch, failing_results=tuple(failing.get(batch.pk, [])),
+            failing_stability=tuple(stability.get(batch.pk, [])),
             flagged_at=flag.at if flag else None,
             released_as=(flag.before or {}).get("status", "") if flag else ""))
     epoch = datetime.min.replace(tzinfo=timezone.get_current_timezone())

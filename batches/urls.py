@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .records.lots import register_lot_converter
+from .stability import protocol_views
 from .stability import views as stability_views
 from .web import (
     audit,
@@ -73,6 +74,14 @@ urlpatterns = [
          name="shelf-life-approve"),
     path("products/<slug:code>/stability/results/new/", stability_views.stability_result_new,
          name="stability-result-new"),
+    path("products/<slug:code>/stability/protocols/new/", protocol_views.protocol_draft,
+         name="stability-protocol-draft"),
+    path("stability/protocols/<int:pk>/", protocol_views.protocol_detail,
+         name="stability-protocol-detail"),
+    path("stability/protocols/<int:pk>/author/", protocol_views.protocol_author,
+         name="stability-protocol-author"),
+    path("stability/protocols/<int:pk>/approve/", protocol_views.protocol_approve,
+         name="stability-protocol-approve"),
     # sources
     path("sources/", sources.source_list, name="source-list"),
     path("sources/elutions/new/", elutions.elution_new, name="elution-record"),

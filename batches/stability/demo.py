@@ -1,7 +1,8 @@
 """Demo stability studies, one per demo product, recorded through the services: an approved
-protocol, three study lots registered in the past, and every pull of every lot. The 225Ac
-study has a lot whose RCP falls faster (separate slopes), the 212Pb lots start at different
-purities with one slope (common slope), the 213Bi lots agree (pooled)."""
+protocol with its plan (which test at which time point), three study lots registered in the
+past, and every planned pull of every lot. The 225Ac study has a lot whose RCP falls faster
+(separate slopes), the 212Pb lots start at different purities with one slope (common slope),
+the 213Bi lots agree (pooled)."""
 
 from datetime import datetime, timedelta
 
@@ -9,6 +10,7 @@ from django.db import transaction
 
 from qc.models import Product
 from qc.stability.models import StabilityProtocol
+from qc.stability.plan import protocol_plan
 from qc.stability.services import stability_protocol_approve, stability_protocol_create_draft
 
 from ..demo import _demo_clock, _password
@@ -32,7 +34,14 @@ STUDIES = {
                          time_points=[(0 * H, 45 * MIN), (1 * H, 10 * MIN), (2 * H, 10 * MIN),
                                       (3 * H, 10 * MIN), (4 * H, 15 * MIN), (6 * H, 15 * MIN)],
                          criteria=[("rcp", "after re-equilibration (Fr-221 window)"),
-                                   "vector-integrity", "ph", "appearance"]),
+                                   ("vector-integrity", "HPLC, radiolysis fragments"), "ph",
+                                   "appearance"],
+                         # RCP at every pull; the HPLC run every other hour; pH and
+                         # appearance at the start, the intended shelf life and the last
+                         schedule={"rcp": [0 * H, H, 2 * H, 3 * H, 4 * H, 6 * H],
+                                   "vector-integrity": [0 * H, 2 * H, 4 * H, 6 * H],
+                                   "ph": [0 * H, 3 * H, 6 * H],
+                                   "appearance": [0 * H, 3 * H, 6 * H]}),
         "trends": {  # lot index, hours -> value
             "rcp": lambda i, h, k: 98.6 - (1.05 if i == 2 else 0.42) * h + _noise(i, k),
             "vector-integrity": lambda i, h, k: 99.3 - 0.35 * h + _noise(i, k, 0.5),
@@ -45,7 +54,9 @@ STUDIES = {
                          concentration_bq_per_ml=1.0e8,
                          time_points=[(0 * H, 15 * MIN), (4 * H, 20 * MIN), (8 * H, 20 * MIN),
                                       (24 * H, 45 * MIN), (48 * H, 60 * MIN)],
-                         criteria=["rcp", "ph"]),
+                         criteria=["rcp", "ph"],
+                         schedule={"rcp": [0 * H, 4 * H, 8 * H, 24 * H, 48 * H],
+                                   "ph": [0 * H, 24 * H, 48 * H]}),
         "trends": {
             "rcp": lambda i, h, k: (98.6, 99.1, 99.5)[i] - 0.045 * h + _noise(i, k, 0.8),
             "ph": lambda i, h, k: 7.1 + _noise(i, k, 0.5),
@@ -56,7 +67,9 @@ STUDIES = {
                          concentration_bq_per_ml=5.0e8,
                          time_points=[(0 * H, 5 * MIN), (0.5 * H, 5 * MIN), (1 * H, 5 * MIN),
                                       (2 * H, 10 * MIN)],
-                         criteria=["rcp", "ph"]),
+                         criteria=["rcp", "ph"],
+                         schedule={"rcp": [0 * H, 0.5 * H, 1 * H, 2 * H],
+                                   "ph": [0 * H, 1 * H, 2 * H]}),
         "trends": {
             "rcp": lambda i, h, k: 98.8 - 0.7 * h + _noise(i, k, 0.8),
             "ph": lambda i, h, k: 7.0 + _noise(i, k, 0.5),
@@ -123,10 +136,13 @@ def seed_stability(users) -> dict[str, StabilityProtocol]:
         protocol = stability_protocol_approve(actor=users["qp"], password=_password("qp"),
                                               protocol=draft, comment="Demo study approved.")
         lots = _lots(product, users["operator"])
+        planned = protocol_plan(protocol)
         for i, lot in enumerate(lots):
-            for k, point in enumerate(protocol.time_points.order_by("position")):
+            for k, point in enumerate(planned.time_points):
                 hours = point.after_eos.total_seconds() / 3600
-                for test_code, trend in plan["trends"].items():
-                    _pull(users["analyst"], protocol, lot, point, test_code, trend(i, hours, k))
+                for criterion in planned.tests_at(point):
+                    trend = plan["trends"][criterion.test_code]
+                    _pull(users["analyst"], protocol, lot, point, criterion.test_code,
+                          trend(i, hours, k))
         protocols[code] = protocol
     return protocols

@@ -11,6 +11,7 @@ from qc.errors import RuleViolation
 from qc.models import Criterion, Product
 from qc.stability import Extrapolation, NotEnoughData, Point, estimate_shelf_life
 from qc.stability.models import ProtocolStatus, StabilityProtocol
+from qc.stability.plan import ProtocolPlan, protocol_plan
 
 from .models import StabilityResult
 
@@ -62,7 +63,8 @@ def _points(results: list[StabilityResult]) -> list[Point]:
                   nominal_h=r.time_point.after_eos.total_seconds() / 3600.0) for r in results]
 
 
-def _numeric(criterion: Criterion, results, protocol: StabilityProtocol, series) -> CriterionStudy:
+def _numeric(criterion: Criterion, results, protocol: StabilityProtocol, series,
+             plan: ProtocolPlan) -> CriterionStudy:
     limits = [("lower_limit", criterion.lower_limit), ("upper_limit", criterion.upper_limit)]
     estimates = []
     try:
@@ -82,14 +84,16 @@ def _numeric(criterion: Criterion, results, protocol: StabilityProtocol, series)
         p_intercept=binding.p_intercept, estimate=binding, series=series)
 
 
-def _text(criterion: Criterion, results, protocol: StabilityProtocol, series) -> CriterionStudy:
-    """No statistics for a text result: the observed support alone, no extrapolation."""
+def _text(criterion: Criterion, results, protocol: StabilityProtocol, series,
+          plan: ProtocolPlan) -> CriterionStudy:
+    """No statistics for a text result: the observed support alone (over the time points at
+    which the plan tests it), no extrapolation."""
     if len(series) < protocol.batches_required:
         return CriterionStudy(criterion, None, None, None, None, len(series), len(results),
                               reason=f"Not enough data: {len(series)} batches of the "
                               f"{protocol.batches_required} required.", series=series)
     observed = 0.0
-    for point in protocol.time_points.order_by("position"):
+    for point in plan.points_for(criterion):
         at = [r for r in results if r.time_point_id == point.pk]
         if len({r.batch_id for r in at}) < len(series) or any(r.verdict != "pass" for r in at):
             break
@@ -98,9 +102,9 @@ def _text(criterion: Criterion, results, protocol: StabilityProtocol, series) ->
                           series=series)
 
 
-def _complete_lots(protocol: StabilityProtocol, results) -> list[str]:
-    wanted = {(tp, c) for tp in protocol.time_points.values_list("pk", flat=True)
-              for c in protocol.criteria.values_list("criterion_id", flat=True)}
+def _complete_lots(plan: ProtocolPlan, results) -> list[str]:
+    """The lots with a result in every cell of the protocol's plan."""
+    wanted = plan.cells
     have = defaultdict(set)
     for r in results:
         have[r.batch.lot_number].add((r.time_point_id, r.criterion_id))
@@ -114,20 +118,21 @@ def product_stability(product: Product) -> ProductStability:
         return ProductStability(product, None, approved, None, [],
                                 "No approved stability protocol for this product.", [])
     results = current_results(protocol)
+    plan = protocol_plan(protocol)
     studies = []
-    for sc in protocol.criteria.select_related("criterion").order_by("position"):
+    for sc in plan.criteria:
         mine = [r for r in results if r.criterion_id == sc.criterion_id]
         series: dict[str, list[StabilityResult]] = defaultdict(list)
         for r in mine:
             series[r.batch.lot_number].append(r)
         study = (_text if sc.criterion.is_text else _numeric)(sc.criterion, mine, protocol,
-                                                              dict(series))
+                                                              dict(series), plan)
         studies.append(study)
-    complete = _complete_lots(protocol, results)
+    complete = _complete_lots(plan, results)
     supported, reason = None, ""
     if len(complete) < protocol.batches_required:
         reason = (f"Not enough data: {len(complete)} of the {protocol.batches_required} batches "
-                  f"required have a result for every criterion at every time point of "
+                  f"required have a result for every planned test at every time point of "
                   f"protocol v{protocol.version}.")
     elif any(s.shelf_life_s is None for s in studies):
         reason = "; ".join(f"{s.criterion.test_code}: {s.reason}" for s in studies if s.reason)

@@ -20,6 +20,7 @@ from qc.physics.radiolysis import product_dose_gy
 from qc.roles import Role, has_role
 from qc.rules import rule_for
 from qc.stability.models import ProtocolStatus, StabilityProtocol, StabilityTimePoint
+from qc.stability.plan import protocol_plan
 
 from ..lifecycle import RELEASED_STATUSES, lock_batch
 from ..models import Batch, BatchStatus, Channel
@@ -52,6 +53,20 @@ def _criterion(protocol: StabilityProtocol, test_code: str):
             f"Protocol v{protocol.version} of {protocol.product.code} does not test "
             f"{test_code}; it tests {', '.join(tested)}."]})
     return tested[test_code]
+
+
+def _check_planned(protocol: StabilityProtocol, point: StabilityTimePoint, criterion) -> None:
+    """A result only where the protocol's plan tests that criterion at that time point."""
+    plan = protocol_plan(protocol)
+    if plan.is_planned(point, criterion):
+        return
+    at = plan.tests_at(point)
+    when = plan.points_for(criterion)
+    raise ValidationError({"test_code": [
+        f"Protocol v{protocol.version} of {protocol.product.code} does not test "
+        f"{criterion.test_code} at T+{_hours(point.after_eos)}: it plans "
+        f"{', '.join(c.test_code for c in at) or 'nothing'} there, and {criterion.test_code} "
+        f"at T+{', T+'.join(_hours(p.after_eos) for p in when)}."]})
 
 
 def _check_study(batch: Batch, protocol: StabilityProtocol) -> None:
@@ -126,6 +141,7 @@ def stability_result_record(
     _check_study(batch, protocol)
     point = _time_point(protocol, time_point_after_eos)
     criterion = _criterion(protocol, test_code)
+    _check_planned(protocol, point, criterion)
     # The checks of every result: a test of the lot's specification, an aware time after
     # EOS and not in the future, method times between EOS and the measurement, the value.
     errors, canonical = result_errors(

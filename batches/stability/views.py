@@ -14,6 +14,8 @@ from qc.errors import RuleViolation
 from qc.formatting import format_activity
 from qc.models import Instrument, Product
 from qc.roles import Role
+from qc.stability.models import StabilityProtocol
+from qc.stability.plan import protocol_plan
 
 from ..forms import LabForm, LocalDateTimeField, SignForm
 from ..models import Batch
@@ -56,6 +58,8 @@ def product_stability_page(request, code: str):
         .select_related("batch").order_by("-raised_at")[:20],
         "exceeds": stability.completed
         and stability.approved_shelf_life_s > stability.supported_shelf_life_s,
+        "protocols": StabilityProtocol.objects.filter(product=product)
+        .select_related("specification").order_by("-version"),
     })
 
 
@@ -139,8 +143,11 @@ def stability_result_new(request, code: str):
                     f"{result.get_verdict_display().lower()}.{note}")
             (messages.success if result.verdict == "pass" else messages.error)(request, text)
             return redirect("product-stability", code=code)
+    plan = protocol_plan(protocol)
     return render(request, "stability/result_form.html", {
-        "product": product, "protocol": protocol, "form": form})
+        "product": product, "protocol": protocol, "form": form,
+        "plan": [{"after": _hours(tp.after_eos.total_seconds()),
+                  "tests": [c.name for c in plan.tests_at(tp)]} for tp in plan.time_points]})
 
 
 class ShelfLifeForm(SignForm):

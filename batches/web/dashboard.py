@@ -12,8 +12,9 @@ from qc.engine import site_engine
 from qc.roles import Role, has_role
 
 from .. import selectors
+from ..stability.alerts import stability_alerts
 from . import physics
-from .common import POLL_HEADERS, staff_required
+from .common import POLL_HEADERS, QA, staff_required, user_has_any
 
 LIVE_EVERY_S = 5
 
@@ -60,7 +61,10 @@ def _live_context(request, now) -> dict:
             "failing": selectors.failing_results(batch_ids=accepting),
             "pending_post_release": selectors.pending_post_release(),
             "oos": selectors.post_release_alerts(), "live_every_s": LIVE_EVERY_S,
-            "poll_headers": POLL_HEADERS}
+            "poll_headers": POLL_HEADERS,
+            # QA's and the QP's: the running shelf-life studies
+            "stability": stability_alerts(now=now)
+            if user_has_any(request.user, QA) else None}
 
 
 @require_GET

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from qc.append_only import AppendOnlyModel
+
 
 class ProtocolStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
@@ -91,7 +93,8 @@ class StabilityTimePoint(models.Model):
 
 
 class StabilityCriterion(models.Model):
-    """A criterion of the protocol's specification that is tested at every time point."""
+    """A criterion of the protocol's specification that the study tests, at the time points
+    its planned tests (StabilityPlannedTest) name."""
 
     protocol = models.ForeignKey(StabilityProtocol, on_delete=models.CASCADE,
                                  related_name="criteria")
@@ -110,3 +113,26 @@ class StabilityCriterion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.protocol_id}: {self.criterion_id}"
+
+
+class StabilityPlannedTest(AppendOnlyModel):
+    """One cell of the protocol's plan: this criterion is tested at this time point (e.g. free
+    daughters counted before re-equilibration at a few points only, RCP after it at every
+    point). Written with its protocol version and never changed: a new plan is a new version."""
+
+    protocol = models.ForeignKey(StabilityProtocol, on_delete=models.PROTECT,
+                                 related_name="planned_tests")
+    time_point = models.ForeignKey(StabilityTimePoint, on_delete=models.PROTECT,
+                                   related_name="planned_tests")
+    criterion = models.ForeignKey(StabilityCriterion, on_delete=models.PROTECT,
+                                  related_name="planned_tests")
+
+    class Meta:
+        ordering = ["protocol", "time_point__position", "criterion__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["time_point", "criterion"],
+                                    name="stability_planned_test_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.protocol_id}: T{self.time_point_id} x {self.criterion_id}"

@@ -4,7 +4,7 @@ The same signing rules as a specification (qc.services): QA or a QP signs, the p
 re-entered, whoever authored a version does not approve it, and an approved version is
 immutable (the previous approved protocol of the same product and specification retires)."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ from qc.stability.models import (
     Orientation,
     ProtocolStatus,
     StabilityCriterion,
+    StabilityPlannedTest,
     StabilityProtocol,
     StabilityTimePoint,
 )
@@ -47,7 +48,10 @@ def protocol_record(protocol: StabilityProtocol) -> dict[str, Any]:
         "time_points": [{"after_eos_s": tp.after_eos.total_seconds(),
                          "tolerance_s": tp.tolerance.total_seconds()}
                         for tp in protocol.time_points.order_by("position")],
-        "criteria": [{"test_code": sc.criterion.test_code, "note": sc.note}
+        "criteria": [{"test_code": sc.criterion.test_code, "note": sc.note,
+                      "tested_at_s": [pt.time_point.after_eos.total_seconds() for pt in
+                                      sc.planned_tests.select_related("time_point")
+                                      .order_by("time_point__position")]}
                      for sc in protocol.criteria.select_related("criterion")
                      .order_by("position")],
     }
@@ -105,15 +109,49 @@ def _criteria_rows(specification: Specification, criteria: Sequence[str | tuple[
     return rows, errors
 
 
+Schedule = Mapping[str, Collection[timedelta]]
+
+
+def _schedule_cells(schedule: Schedule | None, codes: list[str],
+                    times: list[timedelta]) -> tuple[dict[str, list[timedelta]], list[str]]:
+    """The time points at which each criterion is tested: every one when no schedule is
+    given; otherwise each criterion at least once, each time point testing something."""
+    if schedule is None:
+        return {code: list(times) for code in codes}, []
+    errors = [f"The plan names test {code}, which the protocol does not test; add it to the "
+              "criteria or leave it out of the plan." for code in schedule if code not in codes]
+    known = set(times)
+    cells: dict[str, list[timedelta]] = {}
+    for code in codes:
+        at = sorted(set(schedule.get(code) or ()))
+        strangers = [t for t in at if t not in known]
+        if strangers:
+            errors.append(f"Test {code} is planned at {', '.join(_hours(t) for t in strangers)}"
+                          f", which is not a time point of the protocol ("
+                          f"{', '.join(_hours(t) for t in times)}).")
+        elif not at:
+            errors.append(f"Test {code} is planned at no time point; tick at least one time "
+                          "point for it, or leave it out of the criteria.")
+        cells[code] = at
+    for t in times:
+        if not any(t in at for at in cells.values()):
+            errors.append(f"Nothing is tested at {_hours(t)}; plan a test there or remove "
+                          "the time point.")
+    return cells, errors
+
+
 def stability_protocol_create_draft(
     *, actor, product: Product, specification: Specification, storage_temperature_c: float,
     container: str, concentration_bq_per_ml: float,
     time_points: Sequence[tuple[timedelta, timedelta]],
     criteria: Sequence[str | tuple[str, str]], orientation: str = Orientation.INVERTED,
     batches_required: int = 3, extrapolation_factor: float = 2.0, change_reason: str = "",
+    schedule: Schedule | None = None,
 ) -> StabilityProtocol:
     """A new draft version. `time_points` are (after EOS, tolerance) in increasing order;
-    `criteria` test codes of the specification (or (code, note) pairs)."""
+    `criteria` test codes of the specification (or (code, note) pairs); `schedule` maps a
+    test code to the times after EOS at which it is tested (None: every test at every
+    time point)."""
     _require_qa(actor, "drafts")
     errors: dict[str, list[str]] = {}
     if specification.product_id != product.pk:
@@ -125,6 +163,10 @@ def stability_protocol_create_draft(
     rows, criteria_errors = _criteria_rows(specification, criteria)
     if criteria_errors:
         errors["criteria"] = criteria_errors
+    cells, schedule_errors = _schedule_cells(
+        schedule, [c.test_code for c, _ in rows], [after for after, _ in time_points])
+    if schedule_errors and not (tp_errors or criteria_errors):
+        errors["schedule"] = schedule_errors
     if not (concentration_bq_per_ml and concentration_bq_per_ml > 0):
         errors["concentration_bq_per_ml"] = ["Give the worst-case activity concentration "
                                              "the study covers, in Bq/mL (> 0)."]
@@ -149,12 +191,16 @@ def stability_protocol_create_draft(
             orientation=orientation, concentration_bq_per_ml=float(concentration_bq_per_ml),
             batches_required=int(batches_required),
             extrapolation_factor=float(extrapolation_factor), change_reason=change_reason)
-        StabilityTimePoint.objects.bulk_create(
+        points = StabilityTimePoint.objects.bulk_create(
             StabilityTimePoint(protocol=protocol, position=i, after_eos=after, tolerance=tol)
             for i, (after, tol) in enumerate(time_points, start=1))
-        StabilityCriterion.objects.bulk_create(
+        tested = StabilityCriterion.objects.bulk_create(
             StabilityCriterion(protocol=protocol, criterion=c, position=i, note=note)
             for i, (c, note) in enumerate(rows, start=1))
+        StabilityPlannedTest.objects.bulk_create(
+            StabilityPlannedTest(protocol=protocol, time_point=point, criterion=sc)
+            for point in points for sc in tested
+            if point.after_eos in cells[sc.criterion.test_code])
         audit_record(actor=actor, action="stability_protocol.draft", obj=protocol,
                      after=protocol_record(protocol), reason=change_reason)
     return protocol

@@ -116,3 +116,20 @@ def test_a_non_number_is_422(api, study):
 
     assert response.status_code == 422
     assert "value" in fields(response)
+
+
+def test_a_test_the_plan_does_not_foresee_at_the_time_point_is_422(
+        api, products, reviewer, qp, operator, now):
+    product = products["ac225-psma-it"]
+    approved_protocol(product, reviewer=reviewer, qp=qp, criteria=("rcp", "vector-integrity"),
+                      schedule={"rcp": [0 * H, H, 2 * H, 4 * H, 6 * H],
+                                "vector-integrity": [0 * H, 6 * H]})
+    lot = make_ac225_batch(product=product, operator=operator, eos=now - 8 * H)
+
+    response = api.post("/api/v1/stability/results/",
+                        post_body(lot, test_code="vector-integrity"))
+
+    assert response.status_code == 422
+    assert ("does not test vector-integrity at T+4 h: it plans rcp there"
+            in fields(response)["test_code"])
+    assert not StabilityResult.objects.exists()

@@ -176,3 +176,38 @@ def test_postgresql_refuses_raw_update_and_delete_of_stability_records(
         with connection.cursor() as cursor:
             cursor.execute(statement.format(table=table), [row_id])
     assert StabilityResult.objects.filter(pk=result.pk).exists()
+
+
+@pytest.fixture
+def planned_study(products, reviewer, qp, operator, now):
+    """RCP at every pull, the HPLC vector integrity only at 0, 2 and 6 h."""
+    product = products["ac225-psma-it"]
+    protocol = approved_protocol(product, reviewer=reviewer, qp=qp,
+                                 criteria=("rcp", "vector-integrity"),
+                                 schedule={"rcp": [0 * H, H, 2 * H, 4 * H, 6 * H],
+                                           "vector-integrity": [0 * H, 2 * H, 6 * H]})
+    lot = make_ac225_batch(product=product, operator=operator, eos=now - 8 * H)
+    return protocol, lot
+
+
+def test_a_criterion_not_planned_at_the_time_point_is_refused_naming_the_plan(
+        analyst, planned_study):
+    protocol, lot = planned_study
+
+    with pytest.raises(ValidationError, match=r"does not test vector-integrity at T\+1 h: it "
+                                              r"plans rcp there, and vector-integrity at "
+                                              r"T\+0 h, T\+2 h, T\+6 h"):
+        stability_result_record(actor=analyst, batch=lot, protocol=protocol,
+                                time_point_after_eos=H, test_code="vector-integrity",
+                                measured_at=lot.eos + H, value=98.0, unit="%")
+    assert not StabilityResult.objects.exists()
+
+
+def test_a_criterion_planned_at_the_time_point_is_recorded(analyst, planned_study):
+    protocol, lot = planned_study
+
+    result = stability_result_record(actor=analyst, batch=lot, protocol=protocol,
+                                     time_point_after_eos=2 * H, test_code="vector-integrity",
+                                     measured_at=lot.eos + 2 * H, value=98.0, unit="%")
+
+    assert result.verdict == "pass"

@@ -145,3 +145,35 @@ def test_a_failing_pull_shows_as_a_stability_alert_on_the_page(
 
     alerts = html.split('data-testid="stability-alerts"')[1].split("</section>")[0]
     assert f"Stability Radiochemical purity of lot {lots[0].lot_number} at T+4 h failed" in alerts
+
+
+def test_the_result_form_lists_the_tests_planned_at_each_time_point(
+        client_for, analyst, products, reviewer, qp):
+    approved_protocol(products["ac225-psma-it"], reviewer=reviewer, qp=qp,
+                      criteria=("rcp", "ph"), schedule={
+                          "rcp": [0 * H, H, 2 * H, 4 * H, 6 * H], "ph": [0 * H, 6 * H]})
+
+    html = client_for(analyst).get("/products/ac225-psma-it/stability/results/new/"
+                                   ).content.decode()
+
+    plan = html.split('data-testid="stability-plan"')[1].split("</section>")[0]
+    assert "<li>T+1 h: Radiochemical purity</li>" in plan
+    assert "<li>T+6 h: Radiochemical purity, pH</li>" in plan
+
+
+def test_a_result_the_plan_does_not_foresee_is_refused_on_the_form(
+        client_for, analyst, products, reviewer, qp, operator, now):
+    protocol = approved_protocol(products["ac225-psma-it"], reviewer=reviewer, qp=qp,
+                                 criteria=("rcp", "ph"), schedule={
+                                     "rcp": [0 * H, H, 2 * H, 4 * H, 6 * H],
+                                     "ph": [0 * H, 6 * H]})
+    lot = make_ac225_batch(product=protocol.product, operator=operator, eos=now - 8 * H)
+
+    response = client_for(analyst).post("/products/ac225-psma-it/stability/results/new/", {
+        "lot": lot.lot_number, "time_point": str(4 * 3600.0), "test_code": "ph",
+        "value": "7.0", "unit": "pH", "measured_at": local_input(lot.eos + 4 * H)})
+
+    assert response.status_code == 200
+    assert ("does not test ph at T+4 h: it plans rcp there, and ph at T+0 h, T+6 h"
+            in response.context["form"].errors["test_code"][0])
+    assert not StabilityResult.objects.exists()
