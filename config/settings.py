@@ -24,6 +24,17 @@ from .sentry import sentry_init
 from .storage import media_storages
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _site_folder(name: str) -> Path:
+    """templates/ or static/: inside this package in an installed copy (setup.py puts them
+    there), at the top of the checkout otherwise."""
+    installed = Path(__file__).resolve().parent / name
+    return installed if installed.is_dir() else BASE_DIR / name
+
+
+TEMPLATES_DIR = _site_folder("templates")
+SITE_STATIC_DIR = _site_folder("static")
 VAR_DIR = Path(env_str("ALPHARELEASE_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
@@ -87,7 +98,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [TEMPLATES_DIR],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -193,7 +204,7 @@ TIME_ZONE = env_time_zone("TIME_ZONE", "Europe/Amsterdam")
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [SITE_STATIC_DIR]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 STORAGES = media_storages()
