@@ -124,6 +124,9 @@ else:
     # connection runs it, so PostgreSQL stops parsing and planning the same queries on every
     # request (bench-api, A/B on the same machine: 84 -> 113 single results/s).
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+    # A database host that drops packets fails a connection in 10 s instead of the system's
+    # TCP timeout (minutes): the page says so, and a worker puts its task back (task_base).
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -226,6 +229,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "inter
 CELERY_BEAT_SCHEDULER = "batches.operations.beat:LockedScheduler"
 BEAT_LOCK_URL = env_str("BEAT_LOCK_URL") or CELERY_BROKER_URL
 BEAT_LOCK_TTL_S = env_int("BEAT_LOCK_TTL_S", 30, minimum=6)
+# A worker that cannot reach the database waits this long, holding one task, before it puts
+# the task back on the queue (config.task_base), so it does not drain the queue meanwhile.
+DATABASE_OUTAGE_PAUSE_S = env_float("DATABASE_OUTAGE_PAUSE_S", 10.0, minimum=0.1, maximum=60.0)
 
 # Outgoing mail: the post-release out-of-specification alert to QA and the QP.
 EMAIL_BACKEND = env_email_backend("EMAIL_BACKEND",

@@ -64,8 +64,8 @@ def installed(wheel, tmp_path_factory) -> Path:
 
 
 def _run(venv: Path, cwd: Path, *command: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "PYTHONPATH", "DJANGO_SETTINGS_MODULE")}
+    unset = ("DATABASE_URL", "CELERY_BROKER_URL", "PYTHONPATH", "DJANGO_SETTINGS_MODULE")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(SECRET_KEY="test-only-secret-key-not-for-production", DEBUG="false",
                ALLOWED_HOSTS="testserver", ALPHARELEASE_VAR_DIR=str(cwd / "var"),
                STATIC_ROOT=str(cwd / "collected"), SITE_URL="https://qc.example.org")
