@@ -15,7 +15,9 @@ from .env import (
     env_int,
     env_list,
     env_networks,
+    env_pkcs12,
     env_secret,
+    env_secret_value,
     env_str,
     env_time_zone,
     env_url,
@@ -257,8 +259,13 @@ SITE_LOT_PREFIX = env_str("SITE_LOT_PREFIX", "AR")
 # Without it (and without DEBUG) certificates carry no QR code; `manage.py check` says so.
 SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
 CERTIFICATE_PAPER = env_choice("CERTIFICATE_PAPER", "A4", ("A4", "Letter"))
-SIGNING_P12_PATH = env_str("SIGNING_P12_PATH", str(VAR_DIR / "signing" / "site-signing.p12"))
-SIGNING_P12_PASSPHRASE = env_str("SIGNING_P12_PASSPHRASE")
+# The signing identity: a PKCS#12 file at SIGNING_P12_PATH, or the file itself in base64 from
+# a secret setting, SIGNING_P12_BASE64 (or SIGNING_P12_BASE64_FILE); then SIGNING_P12_PATH is
+# "" and SIGNING_P12_DATA holds its bytes. The passphrase: SIGNING_P12_PASSPHRASE or
+# SIGNING_P12_PASSPHRASE_FILE (Docker and Kubernetes secrets).
+SIGNING_P12_PATH, SIGNING_P12_DATA = env_pkcs12(
+    "SIGNING_P12_PATH", "SIGNING_P12_BASE64", str(VAR_DIR / "signing" / "site-signing.p12"))
+SIGNING_P12_PASSPHRASE = env_secret_value("SIGNING_P12_PASSPHRASE")
 SIGNING_TSA_URL = env_str("SIGNING_TSA_URL") or None
 # Signed checkpoints of the audit chain head, one file each, never overwritten: mount a
 # place the database owner cannot rewrite (see deploy/README.md).
