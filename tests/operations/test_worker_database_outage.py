@@ -11,6 +11,7 @@ Selected only when CELERY_BROKER_URL is set (the second pass of .ci/run)."""
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -170,7 +171,11 @@ def worker_behind_gate(own_redis, tmp_path):
         yield gate, conn, client, log
     finally:
         worker.terminate()
-        worker.wait(timeout=30)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a worker still holding tasks: no warm shutdown
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=30)
         gate.shut()
         conn.release()
 
