@@ -120,3 +120,90 @@ def test_the_upgraded_site_starts_and_shows_the_old_batches(upgraded):
     assert shown.returncode == 0, shown.stderr[-3000:]
     assert shown.stdout.split()[-2:] == ["200", "True"], (
         shown.stdout[-2000:] + shown.stderr[-2000:])
+
+
+# ---------------------------------------------------------------- on PostgreSQL
+# The same demo made on PostgreSQL at 1f80f75 (DATABASE_URL=postgres://.../old with the
+# commands above), dumped with `pg_dump --no-owner --no-privileges` (37 kB xz): production's
+# database, with the append-only triggers of that release, which this release's migrations
+# extend (TRUNCATE refused) on tables that already hold records.
+
+PG_FIXTURE = Path(__file__).parent / "fixtures" / "demo-1f80f75.postgresql.sql.xz"
+
+
+class PgSite:
+    """A database of its own on the test's PostgreSQL server, loaded from the dump."""
+
+    def __init__(self, name: str):
+        from django.db import connection
+
+        settings_dict = connection.settings_dict
+        self.name = f"{settings_dict['NAME']}_{name}"
+        self.url = (f"postgres://{settings_dict['USER'] or 'postgres'}@{settings_dict['HOST']}:"
+                    f"{settings_dict['PORT'] or 5432}/{self.name}")
+        self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        self._admin(f'CREATE DATABASE "{self.name}"')
+        loaded = subprocess.run(["psql", self.url, "-q", "-v", "ON_ERROR_STOP=1"],
+                                input=lzma.decompress(PG_FIXTURE.read_bytes()).decode(),
+                                capture_output=True, text=True, timeout=120)
+        assert loaded.returncode == 0, loaded.stderr[-2000:]
+
+    def _admin(self, statement: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+            conn.execute(statement)
+
+    def rows(self, table: str, columns: list[str] | None = None) -> tuple[list[str], list]:
+        import psycopg
+
+        with psycopg.connect(self.url) as conn:
+            columns = columns or [row[0] for row in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+                "ORDER BY ordinal_position", [table])]
+            quoted = ", ".join(f'"{c}"' for c in columns)
+            return columns, conn.execute(f'SELECT {quoted} FROM "{table}" ORDER BY id').fetchall()
+
+    def drop(self) -> None:
+        self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def _manage_pg(url: str, tmp: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("CELERY_BROKER_URL",)}
+    env.update(DATABASE_URL=url, DEBUG="false", ALLOWED_HOSTS="testserver",
+               SECRET_KEY="test-only-secret-key-not-for-production",
+               ALPHARELEASE_VAR_DIR=str(tmp / "var"),
+               AUDIT_CHECKPOINT_DIR=str(tmp / "checkpoints"),
+               DECAY_HALF_LIFE_OVERRIDES="Ac-225=9.920d")
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.services
+def test_the_previous_release_upgrades_on_postgresql_and_keeps_its_records(tmp_path):
+    old, new = PgSite("upgrade_old"), PgSite("upgrade_new")
+    try:
+        migrated = _manage_pg(new.url, tmp_path, "migrate", "--noinput")
+        assert migrated.returncode == 0, migrated.stdout[-3000:] + migrated.stderr[-3000:]
+        assert "Applying batches.0005_refuse_truncate... OK" in migrated.stdout
+        assert _manage_pg(new.url, tmp_path, "migrate", "--check").returncode == 0
+
+        for table in RECORDS:
+            columns, before = old.rows(table)
+            assert before, f"{table} is empty in the fixture"
+            assert new.rows(table, columns)[1] == before, table
+
+        verified = _manage_pg(new.url, tmp_path, "verify_audit")
+        assert verified.returncode == 0, verified.stdout[-2000:] + verified.stderr[-2000:]
+        _, events = new.rows("qc_auditevent", ["id"])
+        assert f"{len(events)} events" in verified.stdout
+
+        # The upgraded tables refuse TRUNCATE as well as UPDATE (the new release's triggers).
+        import psycopg
+
+        with psycopg.connect(new.url) as conn, pytest.raises(psycopg.Error,
+                                                             match="append-only"):
+            conn.execute("TRUNCATE qc_auditevent CASCADE")
+    finally:
+        old.drop()
+        new.drop()
