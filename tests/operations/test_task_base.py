@@ -15,18 +15,23 @@ def database_task(self):
     raise OperationalError("connection failed")
 
 
+def the_task():
+    """The registered task itself (the decorator gives a proxy until the app is finalized)."""
+    return app.tasks["tests.operations.database_task"]
+
+
 @pytest.fixture
 def as_worker(settings):
     """The task runs as a worker runs it (not in process), with a short outage pause."""
     settings.DATABASE_OUTAGE_PAUSE_S = 0.01
-    task = database_task._get_current_object()
+    task = the_task()
     task.push_request(is_eager=False, id="t-1", retries=0, called_directly=False)
     yield task
     task.pop_request()
 
 
 def test_every_task_retries_database_errors_by_default():
-    assert isinstance(database_task._get_current_object(), task_base.DatabaseTask)
+    assert isinstance(the_task(), task_base.DatabaseTask)
     assert set(task_base.DATABASE_ERRORS) == {OperationalError, InterfaceError}
     from batches.operations.tasks import purge_login_records
 
@@ -58,7 +63,7 @@ def test_in_process_nothing_is_put_back(monkeypatch):
         raise AssertionError("asked the database in process")
 
     monkeypatch.setattr(task_base, "database_answers", must_not_ask)
-    task = database_task._get_current_object()
+    task = the_task()
     task.push_request(is_eager=True, id="t-2", retries=0, called_directly=False)
     try:
         with pytest.raises(Retry):
