@@ -22,20 +22,20 @@ DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
 def database_answers() -> bool:
-    """Whether this process can open a connection and run a query now (a fresh connection:
-    the one that failed is closed first)."""
-    from django.db import connection
+    """Whether this process can open a connection to the database and run a query now (a
+    connection of its own: the task's may be broken or inside a transaction)."""
+    from django.db import connections
 
+    probe = connections.create_connection("default")
     try:
-        connection.close()
-        with connection.cursor() as cursor:
+        with probe.cursor() as cursor:
             cursor.execute("SELECT 1")
         return True
     except DATABASE_ERRORS:
         return False
     finally:
         try:
-            connection.close()
+            probe.close()
         except DATABASE_ERRORS:
             pass
 
