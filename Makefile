@@ -17,7 +17,7 @@ DEMO_ENV := DEBUG=true DATABASE_URL= CELERY_BROKER_URL= LOG_FORMAT=text \
 TEST_ENV := SECRET_KEY=test-only-secret-key-not-for-production DEBUG=false \
 	SIGNING_P12_PASSPHRASE=test-signing-passphrase
 
-.PHONY: demo test test-browser venv lint smoke bench-decay bench-api bench-release bench-web bench-recovery clean browser-deps
+.PHONY: demo test test-browser venv lint smoke nginx bench-decay bench-api bench-release bench-web bench-recovery clean browser-deps
 
 # Two stamps: the demo needs only the runtime dependencies; tests, lint and benchmarks the
 # dev extras as well.
@@ -51,6 +51,15 @@ browser-deps:
 	@command -v pdftoppm >/dev/null || { apt-get install -y -qq poppler-utils >/dev/null; }
 	@command -v qpdf >/dev/null && command -v zbarimg >/dev/null || \
 		{ apt-get install -y -qq qpdf zbar-tools >/dev/null; }
+	@$(MAKE) --no-print-directory nginx
+
+# nginx -t checks deploy/nginx.conf (tests/operations/test_nginx_config.py) and smoke runs
+# nginx in front of gunicorn. Installing it does not start it (no init system here).
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
+		{ command -v apt-get >/dev/null && { apt-get update -qq >/dev/null; \
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }; } || \
+		{ echo "Install nginx to check deploy/nginx.conf (tests and make smoke)"; exit 1; }
 
 test: $(STAMP) browser-deps
 	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -82,7 +91,7 @@ bench-release: $(STAMP)
 # The production stack on this machine (gunicorn, worker, beat on PostgreSQL and Redis), one
 # batch end to end, backup and restore. SMOKE_DATABASE_URL / SMOKE_BROKER_URL pick the
 # database (dropped and re-created) and the Redis database.
-smoke: $(STAMP)
+smoke: $(STAMP) nginx
 	$(BIN)/python deploy/smoke.py
 
 clean:

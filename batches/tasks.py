@@ -2,8 +2,10 @@
 module that reaches every stage of the pipeline."""
 
 from celery import shared_task
-from django.db import IntegrityError, OperationalError
+from django.db import IntegrityError
 from django.utils import timezone
+
+from config.task_base import DATABASE_ERRORS
 
 from . import jobs
 from .certificates import services as certificates
@@ -11,7 +13,8 @@ from .evaluation.physics import batch_compute_physics
 from .evaluation.results import result_evaluate, results_evaluate_many
 from .models import Batch, Result
 
-RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
+# A database that does not answer at all puts the task back instead (config.task_base).
+RETRY = {"autoretry_for": DATABASE_ERRORS, "retry_backoff": True, "max_retries": 5}
 
 # How many results one sweep queues at most: a backlog of this size is evaluated in a few
 # minutes by two worker processes, and the next sweep takes the rest.
@@ -52,7 +55,7 @@ def request_certificate(batch_id: int, signature_id: int) -> None:
     certificates.certificate_request_issue(batch_id=batch_id, signature_id=signature_id)
 
 
-@shared_task(name=jobs.ISSUE_CERTIFICATE, autoretry_for=(OperationalError, IntegrityError),
+@shared_task(name=jobs.ISSUE_CERTIFICATE, autoretry_for=(*DATABASE_ERRORS, IntegrityError),
              retry_backoff=True, max_retries=5)
 def issue_certificate(certificate_id: int) -> str:
     return certificates.certificate_issue(certificate_id=certificate_id).status

@@ -12,7 +12,8 @@ from celery.signals import (
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = Celery("alpharelease")
+# Every task: a database error retries, an unreachable database puts the task back (task_base).
+app = Celery("alpharelease", task_cls="config.task_base:DatabaseTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
     task_serializer="json",

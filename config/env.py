@@ -4,8 +4,11 @@ A GMP system must not start half-configured: every reader names the variable and
 says what it accepts when a value is wrong.
 """
 
+import base64
+import binascii
 import os
 import re
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ImproperlyConfigured
@@ -171,3 +174,72 @@ def env_url(name: str, default: str) -> str:
             "e.g. https://release.example-radiopharmacy.nl (http or https, no query)."
         )
     return raw.rstrip("/")
+
+
+def env_secret_value(name: str, default: str = "") -> str:
+    """A secret given as NAME, or in the file that NAME_FILE names (how Docker and Kubernetes
+    hand out secrets: the value stays out of the environment and the process list). One
+    trailing line break of the file is dropped."""
+    value = env_str(name)
+    file_name = env_str(f"{name}_FILE")
+    if value and file_name:
+        raise ImproperlyConfigured(
+            f"{name} and {name}_FILE are both set; set one of them (the value itself, or the "
+            "path of a file that holds it).")
+    if not file_name:
+        return value or default
+    try:
+        text = Path(file_name).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"{name}_FILE={file_name} cannot be read ({exc.strerror}); it must name a file "
+            f"this service's user can read, holding {name}.") from None
+    except UnicodeDecodeError:
+        raise ImproperlyConfigured(f"{name}_FILE={file_name} is not UTF-8 text.") from None
+    text = text.removesuffix("\n").removesuffix("\r")
+    if not text:
+        raise ImproperlyConfigured(f"{name}_FILE={file_name} is empty.")
+    return text
+
+
+def _pkcs12_problem(data: bytes) -> str | None:
+    """Why `data` is not a PKCS#12 file, or None (its structure only: the passphrase is
+    checked when the key is loaded, and /readyz reports it)."""
+    from asn1crypto import pkcs12
+
+    try:
+        pfx = pkcs12.Pfx.load(data, strict=True)
+        if pfx["version"].native != "v3":
+            return f"version {pfx['version'].native}, not 3"
+        if pfx["auth_safe"]["content_type"].native not in ("data", "signed_data"):
+            return "no authenticated safe"
+        pfx["auth_safe"]["content"].native  # noqa: B018 (parses the safe contents)
+    except (ValueError, TypeError, KeyError) as exc:
+        return str(exc).splitlines()[0][:120] or type(exc).__name__
+    return None
+
+
+def env_pkcs12(path_name: str, secret_name: str, default_path: str) -> tuple[str, bytes | None]:
+    """The site's PKCS#12 identity: a file (path_name), or the file's bytes in base64 from a
+    secret setting (secret_name, or secret_name_FILE). Returns (path, None) or ("", bytes)."""
+    encoded = env_secret_value(secret_name)
+    path = env_str(path_name)
+    if not encoded:
+        return path or default_path, None
+    if path:
+        raise ImproperlyConfigured(
+            f"{path_name} and {secret_name} are both set; the signing identity comes from one "
+            f"place. Unset {path_name} to use the identity in {secret_name}, or unset "
+            f"{secret_name} to use the file.")
+    try:
+        data = base64.b64decode("".join(encoded.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise ImproperlyConfigured(
+            f"{secret_name} is not base64; set it to the PKCS#12 file encoded as one line: "
+            "base64 -w0 site-signing.p12") from None
+    problem = _pkcs12_problem(data)
+    if problem:
+        raise ImproperlyConfigured(
+            f"{secret_name} decodes to {len(data)} bytes that are not a PKCS#12 file "
+            f"({problem}); set it to base64 -w0 of the .p12 file.")
+    return "", data

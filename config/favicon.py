@@ -7,7 +7,7 @@ from django.http import FileResponse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-ICON = settings.BASE_DIR / "static" / "favicon.ico"
+ICON = settings.SITE_STATIC_DIR / "favicon.ico"
 
 
 @require_GET

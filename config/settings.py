@@ -15,7 +15,9 @@ from .env import (
     env_int,
     env_list,
     env_networks,
+    env_pkcs12,
     env_secret,
+    env_secret_value,
     env_str,
     env_time_zone,
     env_url,
@@ -24,6 +26,17 @@ from .sentry import sentry_init
 from .storage import media_storages
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _site_folder(name: str) -> Path:
+    """templates/ or static/: inside this package in an installed copy (setup.py puts them
+    there), at the top of the checkout otherwise."""
+    installed = Path(__file__).resolve().parent / name
+    return installed if installed.is_dir() else BASE_DIR / name
+
+
+TEMPLATES_DIR = _site_folder("templates")
+SITE_STATIC_DIR = _site_folder("static")
 VAR_DIR = Path(env_str("ALPHARELEASE_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
@@ -87,7 +100,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [TEMPLATES_DIR],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -113,6 +126,9 @@ else:
     # connection runs it, so PostgreSQL stops parsing and planning the same queries on every
     # request (bench-api, A/B on the same machine: 84 -> 113 single results/s).
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+    # A database host that drops packets fails a connection in 10 s instead of the system's
+    # TCP timeout (minutes): the page says so, and a worker puts its task back (task_base).
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -193,7 +209,7 @@ TIME_ZONE = env_time_zone("TIME_ZONE", "Europe/Amsterdam")
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [SITE_STATIC_DIR]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 STORAGES = media_storages()
@@ -215,6 +231,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "inter
 CELERY_BEAT_SCHEDULER = "batches.operations.beat:LockedScheduler"
 BEAT_LOCK_URL = env_str("BEAT_LOCK_URL") or CELERY_BROKER_URL
 BEAT_LOCK_TTL_S = env_int("BEAT_LOCK_TTL_S", 30, minimum=6)
+# A worker that cannot reach the database waits this long, holding one task, before it puts
+# the task back on the queue (config.task_base), so it does not drain the queue meanwhile.
+DATABASE_OUTAGE_PAUSE_S = env_float("DATABASE_OUTAGE_PAUSE_S", 10.0, minimum=0.1, maximum=60.0)
 
 # Outgoing mail: the post-release out-of-specification alert to QA and the QP.
 EMAIL_BACKEND = env_email_backend("EMAIL_BACKEND",
@@ -240,8 +259,13 @@ SITE_LOT_PREFIX = env_str("SITE_LOT_PREFIX", "AR")
 # Without it (and without DEBUG) certificates carry no QR code; `manage.py check` says so.
 SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
 CERTIFICATE_PAPER = env_choice("CERTIFICATE_PAPER", "A4", ("A4", "Letter"))
-SIGNING_P12_PATH = env_str("SIGNING_P12_PATH", str(VAR_DIR / "signing" / "site-signing.p12"))
-SIGNING_P12_PASSPHRASE = env_str("SIGNING_P12_PASSPHRASE")
+# The signing identity: a PKCS#12 file at SIGNING_P12_PATH, or the file itself in base64 from
+# a secret setting, SIGNING_P12_BASE64 (or SIGNING_P12_BASE64_FILE); then SIGNING_P12_PATH is
+# "" and SIGNING_P12_DATA holds its bytes. The passphrase: SIGNING_P12_PASSPHRASE or
+# SIGNING_P12_PASSPHRASE_FILE (Docker and Kubernetes secrets).
+SIGNING_P12_PATH, SIGNING_P12_DATA = env_pkcs12(
+    "SIGNING_P12_PATH", "SIGNING_P12_BASE64", str(VAR_DIR / "signing" / "site-signing.p12"))
+SIGNING_P12_PASSPHRASE = env_secret_value("SIGNING_P12_PASSPHRASE")
 SIGNING_TSA_URL = env_str("SIGNING_TSA_URL") or None
 # Signed checkpoints of the audit chain head, one file each, never overwritten: mount a
 # place the database owner cannot rewrite (see deploy/README.md).

@@ -6,7 +6,10 @@ dropped and re-created) and Redis (SMOKE_BROKER_URL, default redis://127.0.0.1:6
 Then: registers a 225Ac batch and posts its results through the API, reviews and releases it
 (the e-signature services, as the signing pages call them), downloads the signed certificate
 through the API and verifies it, checks /readyz, /metrics and the beat lock, takes a backup
-and restores it into a fresh database (<name>_restored) with the restore checks. Prints each
+and restores it into a fresh database (<name>_restored) with the restore checks. nginx, with
+deploy/nginx.conf (paths and ports moved, a throwaway certificate: deploy/nginx_check.py),
+stands in front of gunicorn: `nginx -t`, then the redirect, HSTS and request ids through it
+(make smoke installs nginx; without it smoke fails). Prints each
 step and ends with one summary line; exits 1 on the first failure."""
 
 import json
@@ -90,6 +93,65 @@ def http(port: int, path: str, *, data: dict | None = None, headers: dict | None
         return 0, {}, str(exc.reason).encode()
 
 
+def through_nginx(url: str, host: str = "localhost"):
+    """GET through nginx (TLS with the throwaway certificate); redirects are not followed."""
+    import ssl
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    opener = urllib.request.build_opener(NoRedirect, urllib.request.HTTPSHandler(context=context))
+    request = urllib.request.Request(url, headers={"Host": host})
+    try:
+        with opener.open(request, timeout=30) as response:
+            return response.status, response.headers, response.read()
+    except HTTPError as exc:
+        return exc.code, exc.headers, exc.read()
+    except URLError as exc:
+        return 0, {}, str(exc.reason).encode()
+
+
+def start_nginx(var: Path, port: int) -> tuple[subprocess.Popen, int, int]:
+    """nginx with the shipped config in front of gunicorn on `port`; `nginx -t` first."""
+    import nginx_check
+
+    if nginx_check.nginx_binary() is None:
+        fail("nginx is not installed (apt-get install nginx; `make smoke` installs it)")
+    http_port, https_port = free_port(), free_port()
+    (var / "nginx").mkdir()
+    main = nginx_check.render(var / "nginx", upstream=f"http://127.0.0.1:{port}",
+                              http_port=http_port, https_port=https_port)
+    checked = nginx_check.check(main)
+    if checked.returncode != 0:
+        fail(f"nginx -t refused deploy/nginx.conf: {checked.stderr.strip()}")
+    process = subprocess.Popen(nginx_check.command(main, "-g", "daemon off;"),
+                               stdout=(var / "nginx.log").open("w"), stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    return process, http_port, https_port
+
+
+def check_nginx(http_port: int, https_port: int) -> None:
+    status, headers, _ = wait(lambda: (lambda r: r if r[0] else None)(
+        through_nginx(f"http://127.0.0.1:{http_port}/healthz")), "nginx to answer", timeout=30)
+    if status != 301 or not headers.get("Location", "").startswith("https://"):
+        fail(f"nginx on port 80's place answered {status}, not a redirect to https")
+    status, headers, body = through_nginx(f"https://127.0.0.1:{https_port}/readyz")
+    if status != 200:
+        fail(f"/readyz through nginx answered {status}: {body[:300]!r}")
+    hsts = headers.get_all("Strict-Transport-Security") or []
+    if len(hsts) != 1 or "max-age=31536000" not in hsts[0]:
+        fail(f"through nginx, Strict-Transport-Security headers: {hsts}")
+    request_id = headers.get("X-Request-ID", "")
+    if len(request_id) != 32:  # nginx's $request_id: 32 hex digits, passed to the app
+        fail(f"the app did not answer with nginx's request id (X-Request-ID {request_id!r})")
+    step(f"nginx (deploy/nginx.conf, nginx -t passed) in front of gunicorn: http redirects to "
+         f"https, /readyz 200 over TLS, one HSTS header, nginx's request id {request_id[:8]}... "
+         "reached the app")
+
+
 def wait(predicate, what: str, timeout: float = 180.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -145,8 +207,10 @@ def main() -> None:
         actor=admin, instrument=make_instrument(kind=InstrumentKind.SYNTHESIS_MODULE,
                                                 serial="SMOKE-SYN"),
         test_codes=[], can_register_batches=True)
+    # The lab key also downloads the certificate (a key reads certificates only when granted).
     _, lab_key = api_key_create(actor=admin, instrument=make_instrument(
-        kind=InstrumentKind.RADIO_TLC, serial="SMOKE-LAB"), test_codes=codes)
+        kind=InstrumentKind.RADIO_TLC, serial="SMOKE-LAB"), test_codes=codes,
+        read_scopes=["read_certificates"])
     app.control.purge()
     passed = False
     step("products, a 225Ac source lot, reviewer, QP and two instrument keys")
@@ -161,9 +225,10 @@ def main() -> None:
                             "--loglevel=INFO", "--schedule", str(var / "beat-schedule")],
                       var / "beat.log"),
     }
+    processes["nginx"], http_port, https_port = start_nginx(var, port)
     try:
         run(env, port, var, product, lot, synthesis_key, lab_key, reviewer, qp, timezone,
-            processes)
+            processes, (http_port, https_port))
         passed = True
     finally:
         for process in processes.values():
@@ -181,7 +246,7 @@ def main() -> None:
 
 
 def run(env, port, var, product, lot, synthesis_key, lab_key, reviewer, qp, timezone,
-        processes) -> None:
+        processes, nginx_ports) -> None:
     from batches.certificates.verify import certificate_verify
     from batches.disposition.services import (
         batch_release,
@@ -204,6 +269,7 @@ def run(env, port, var, product, lot, synthesis_key, lab_key, reviewer, qp, time
     checks = json.loads(body)["checks"]
     step("gunicorn (deploy/gunicorn.conf.py, DEBUG off), worker and beat up; /readyz 200: "
          + ", ".join(f"{k} {v['detail']}" for k, v in checks.items()))
+    check_nginx(*nginx_ports)
 
     now = timezone.now().replace(microsecond=0)
     lot_number = f"SMOKE-{uuid.uuid4().hex[:6].upper()}"
@@ -314,7 +380,8 @@ def run(env, port, var, product, lot, synthesis_key, lab_key, reviewer, qp, time
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     print(f"smoke: PASSED in {time.monotonic() - STARTED:.0f} s: {lot_number} registered, "
           f"{posted} results by API, reviewed and released, certificate genuine and current "
-          f"{latency:.1f} s after release; /readyz, /metrics, beat lock, backup and restore ok")
+          f"{latency:.1f} s after release; nginx, /readyz, /metrics, beat lock, backup and "
+          "restore ok")
 
 
 if __name__ == "__main__":

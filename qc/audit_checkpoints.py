@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from . import site_identity
 from .audit import Anchor, audit_record
 from .canonical import canonical_json
 from .models import AuditChainHead, AuditEvent
@@ -56,31 +57,30 @@ def checkpoint_dir() -> Path:
 # ---------------------------------------------------------------- the site key
 
 
-def _p12_path() -> Path:
-    return Path(settings.SIGNING_P12_PATH)
-
-
-_signer_cache: dict[tuple[str, int], object] = {}
+_signer_cache: dict[str, object] = {}
 _signer_lock = threading.Lock()
 
 
 def _site_signer():
     from pyhanko.sign import signers
 
-    path = _p12_path()
-    if not path.exists():
-        raise CheckpointError(f"No signing identity at {path} (setting SIGNING_P12_PATH): the "
-                              "audit checkpoint cannot be signed.")
-    key = (str(path.resolve()), path.stat().st_mtime_ns)
+    try:
+        data = site_identity.pkcs12_bytes()
+    except site_identity.SigningIdentityMissing as exc:
+        raise CheckpointError(f"{exc} The audit checkpoint cannot be signed.") from None
+    key = site_identity.fingerprint(data + settings.SIGNING_P12_PASSPHRASE.encode())
     with _signer_lock:
         if key not in _signer_cache:
+            try:
+                signer = signers.SimpleSigner.load_pkcs12_data(
+                    data, (), settings.SIGNING_P12_PASSPHRASE.encode())
+            except ValueError:
+                signer = None
+            if signer is None:
+                raise CheckpointError(f"The signing identity at {site_identity.source()} "
+                                      "cannot be opened (wrong SIGNING_P12_PASSPHRASE?).")
             _signer_cache.clear()
-            _signer_cache[key] = signers.SimpleSigner.load_pkcs12(
-                str(path), passphrase=settings.SIGNING_P12_PASSPHRASE.encode())
-            if _signer_cache[key] is None:
-                del _signer_cache[key]
-                raise CheckpointError(f"The signing identity at {path} cannot be opened "
-                                      "(wrong SIGNING_P12_PASSPHRASE?).")
+            _signer_cache[key] = signer
         return _signer_cache[key]
 
 
@@ -90,8 +90,8 @@ def _site_certificate():
     from asn1crypto import pem
     from asn1crypto import x509 as asn1_x509
 
-    published = _p12_path().with_suffix(".cert.pem")
-    if published.exists():
+    published = site_identity.published_certificate_path()
+    if published is not None and published.exists():
         _, _, der = pem.unarmor(published.read_bytes())
         return asn1_x509.Certificate.load(der)
     return _site_signer().signing_cert

@@ -1,36 +1,44 @@
-"""The site's signing identity: the PKCS#12 file that signs certificates and the certificate
-verifiers check them against."""
+"""The site's signing identity: the PKCS#12 that signs certificates (a file or a secret
+setting: qc.site_identity) and the certificate verifiers check them against."""
 
 from pathlib import Path
 
 from django.conf import settings
 
+from qc import site_identity
+from qc.site_identity import SigningIdentityMissing
 
-class SigningIdentityMissing(RuntimeError):
-    """The site's signing identity is not installed where the settings say."""
+__all__ = ["SigningIdentityMissing", "signing_paths", "site_signer", "site_certificate_pem",
+           "warm_up"]
 
 
 # ---------------------------------------------------------------- signing identity
 
 
 def signing_paths() -> tuple[Path, Path]:
-    p12 = Path(settings.SIGNING_P12_PATH)
+    """The identity's file and its published certificate, where create_signing_identity and a
+    restore write them (a site whose identity comes from the secret setting has none)."""
+    if site_identity.from_secret():
+        raise SigningIdentityMissing(
+            f"The signing identity comes from {site_identity.SECRET_SETTING}, not a file; "
+            "replace the secret to change it.")
+    p12 = site_identity.p12_path()
     return p12, p12.with_suffix(".cert.pem")
 
 
 def site_signer():
-    p12, _ = signing_paths()
-    if not p12.exists():
-        raise SigningIdentityMissing(
-            f"No signing identity at {p12}. Install the site's PKCS#12 file there (setting "
-            "SIGNING_P12_PATH) or run `python manage.py create_signing_identity`.")
-    from ..pdf.signing import load_signer  # pyHanko loads when a key is needed, not at start
+    data = site_identity.pkcs12_bytes()
+    from ..pdf.signing import load_signer_data  # pyHanko loads when a key is needed
 
-    return load_signer(p12, settings.SIGNING_P12_PASSPHRASE.encode())
+    return load_signer_data(data, settings.SIGNING_P12_PASSPHRASE.encode())
 
 
 def site_certificate_pem() -> bytes:
-    _, pem = signing_paths()
+    pem = site_identity.published_certificate_path()
+    if pem is None:  # the secret setting: the certificate inside the PKCS#12
+        from asn1crypto import pem as asn1_pem
+
+        return asn1_pem.armor("CERTIFICATE", site_signer().signing_cert.dump())
     if not pem.exists():
         raise SigningIdentityMissing(f"No site certificate at {pem}; verifiers need it.")
     return pem.read_bytes()
@@ -42,5 +50,5 @@ def warm_up() -> None:
     from ..pdf.fonts import register_fonts
 
     register_fonts()
-    if signing_paths()[0].exists() and settings.SIGNING_P12_PASSPHRASE:
+    if site_identity.installed() and settings.SIGNING_P12_PASSPHRASE:
         site_signer()

@@ -118,10 +118,21 @@ def _add(archive: tarfile.TarFile, arcname: str, stream, size: int) -> dict:
     return {"path": arcname, "size": size, "sha256": hashing.digest.hexdigest()}
 
 
-def signing_files() -> list[Path]:
-    from batches.certificates.identity import signing_paths
+def signing_entries() -> list[tuple[str, bytes]]:
+    """The signing identity as archive entries: the PKCS#12 file and its published
+    certificate; with the identity in SIGNING_P12_BASE64, its bytes as site-signing.p12 and
+    the certificate inside it, so that a restore onto a file-based host has both."""
+    from batches.certificates.identity import signing_paths, site_certificate_pem
+    from qc import site_identity
 
-    return [path for path in signing_paths() if path.exists()]
+    if site_identity.from_secret():
+        entries = [("site-signing.p12", site_identity.pkcs12_bytes())]
+        try:
+            entries.append(("site-signing.cert.pem", site_certificate_pem()))
+        except ValueError:  # wrong passphrase: /readyz says so; the key is still kept
+            pass
+        return entries
+    return [(path.name, path.read_bytes()) for path in signing_paths() if path.exists()]
 
 
 def backup_create(*, output_dir: Path, now: datetime | None = None) -> BackupReport:
@@ -142,10 +153,8 @@ def backup_create(*, output_dir: Path, now: datetime | None = None) -> BackupRep
                 with default_storage.open(name, "rb") as stream:
                     entries.append(_add(archive, f"media/{name}", stream,
                                         default_storage.size(name)))
-            for path in signing_files():
-                with path.open("rb") as stream:
-                    entries.append(_add(archive, f"signing/{path.name}", stream,
-                                        path.stat().st_size))
+            for name, data in signing_entries():
+                entries.append(_add(archive, f"signing/{name}", io.BytesIO(data), len(data)))
             manifest = json.dumps({
                 "format": FORMAT, "created_at": now.isoformat(),
                 "database_vendor": connection.vendor, "site_name": settings.SITE_NAME,

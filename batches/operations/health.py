@@ -7,7 +7,6 @@ the load balancer's request."""
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.conf import settings
 from django.db import connections
@@ -64,24 +63,14 @@ def check_worker(timeout: float) -> str:
     return f"{len(replies)} worker{'' if len(replies) == 1 else 's'} answered"
 
 
-_signer_loaded: dict[str, tuple[float, int]] = {}
-
-
 def check_signing_key() -> str:
-    """Loads the PKCS#12 with its passphrase, as issuing a certificate will. A file already
-    loaded is not decrypted again until it changes."""
+    """Loads the PKCS#12 (file or secret setting) with its passphrase, as issuing a
+    certificate will; an identity already decrypted is not decrypted again."""
     from batches.certificates.identity import site_signer
+    from qc.site_identity import source
 
-    path = Path(settings.SIGNING_P12_PATH)
-    stat = path.stat() if path.exists() else None
-    key = f"{path}:{settings.SIGNING_P12_PASSPHRASE}"
-    if stat is not None and _signer_loaded.get(key) == (stat.st_mtime, stat.st_size):
-        return f"{path} loaded"
     site_signer()
-    if stat is not None:
-        _signer_loaded.clear()
-        _signer_loaded[key] = (stat.st_mtime, stat.st_size)
-    return f"{path} loaded"
+    return f"{source()} loaded"
 
 
 def readiness_checks(timeout: float | None = None) -> list[Check]:

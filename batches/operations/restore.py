@@ -122,7 +122,19 @@ def _restore_media(archive: tarfile.TarFile, manifest: dict) -> int:
 
 def _restore_signing(archive: tarfile.TarFile, manifest: dict, *, replace: bool) -> int:
     from batches.certificates.identity import signing_paths
+    from qc import site_identity
 
+    if site_identity.from_secret():
+        # The identity is the secret setting's: the archive's must be the same one.
+        for entry in manifest["files"]:
+            if entry["path"].startswith("signing/") and entry["path"].endswith(".p12") and (
+                    entry["sha256"] != site_identity.fingerprint(site_identity.pkcs12_bytes())):
+                raise RestoreError(
+                    f"{site_identity.SECRET_SETTING} holds another signing identity than the "
+                    "backup; certificates of the backup verify only against their own. Set it "
+                    f"to the backup's ({entry['path']}, base64 -w0) or restore with "
+                    "SIGNING_P12_PATH instead.")
+        return 0
     p12, pem = signing_paths()
     written = 0
     for entry in manifest["files"]:

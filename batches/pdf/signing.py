@@ -119,27 +119,32 @@ class _ParsedKeySigner(signers.SimpleSigner):
         return super().sign_raw(data, digest_algorithm)
 
 
-_signers: dict[tuple[str, int, bytes], signers.SimpleSigner] = {}
+_signers: dict[tuple[bytes, bytes], signers.SimpleSigner] = {}
 _signers_lock = threading.Lock()
 
 
-def load_signer(p12_path: str | Path, passphrase: bytes) -> signers.SimpleSigner:
-    """The site signer, loaded once per process and reloaded when the file changes."""
-    path = Path(p12_path).resolve()
-    cache_key = (str(path), path.stat().st_mtime_ns, hashlib.sha256(passphrase).digest())
+def load_signer_data(p12: bytes, passphrase: bytes) -> signers.SimpleSigner:
+    """The site signer from the PKCS#12's bytes, decrypted once per process for each identity
+    (keyed by the bytes' hash: a replaced file or secret is loaded afresh)."""
+    cache_key = (hashlib.sha256(p12).digest(), hashlib.sha256(passphrase).digest())
     with _signers_lock:
         signer = _signers.get(cache_key)
         if signer is None:
-            loaded = signers.SimpleSigner.load_pkcs12_data(path.read_bytes(), (), passphrase)
+            loaded = signers.SimpleSigner.load_pkcs12_data(p12, (), passphrase)
             signer = _ParsedKeySigner(
                 signing_cert=loaded.signing_cert,
                 signing_key=loaded.signing_key,
                 cert_registry=loaded.cert_registry,
             )
-            for stale in [k for k in _signers if k[0] == cache_key[0]]:
-                del _signers[stale]
+            if len(_signers) >= 4:
+                _signers.clear()
             _signers[cache_key] = signer
     return signer
+
+
+def load_signer(p12_path: str | Path, passphrase: bytes) -> signers.SimpleSigner:
+    """The signer of a PKCS#12 file (read each time; decrypted again only when it changed)."""
+    return load_signer_data(Path(p12_path).read_bytes(), passphrase)
 
 
 # ---------------------------------------------------------------- signing

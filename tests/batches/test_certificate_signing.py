@@ -223,16 +223,20 @@ def test_a_wrong_passphrase_is_refused(site):
         load_signer(site[0], b"wrong")
 
 
-def test_the_signer_is_loaded_once_and_again_when_the_file_changes(tmp_path, site):
+def test_the_signer_is_loaded_once_and_again_when_the_file_changes(tmp_path, site, outsider):
     copy = tmp_path / "copy.p12"
     copy.write_bytes(site[0].read_bytes())
 
     first = load_signer(copy, PASSPHRASE)
     assert load_signer(copy, PASSPHRASE) is first
-
     stat = copy.stat()
     os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    assert load_signer(copy, PASSPHRASE) is not first
+    assert load_signer(copy, PASSPHRASE) is first  # touched, not changed
+
+    copy.write_bytes(outsider[0].read_bytes())
+    replaced = load_signer(copy, PASSPHRASE)
+    assert replaced is not first
+    assert replaced.signing_cert.subject != first.signing_cert.subject
 
 
 def test_stamp_text_is_reduced_to_what_the_builtin_font_can_show():

@@ -234,3 +234,41 @@ def test_the_deploy_scripts_back_up_prune_and_restore_a_site(tmp_path):
     assert "Restore checks passed." in run.stdout
     assert (tmp_path / "signing-b/site.p12").read_bytes() == \
         (tmp_path / "signing-a/site.p12").read_bytes()
+
+
+def test_an_identity_from_the_secret_setting_is_backed_up_and_restored_against(
+        released_site, tmp_path, site, settings, identity_dir):
+    import base64
+
+    from batches.pdf.signing import create_signing_identity
+
+    p12 = (identity_dir / "site.p12").read_bytes()
+    settings.SIGNING_P12_PATH, settings.SIGNING_P12_DATA = "", p12
+    archive = make_backup(tmp_path)
+    entries = {entry["path"]: entry for entry in manifest(archive)["files"]}
+    assert {"signing/site-signing.p12", "signing/site-signing.cert.pem"} <= set(entries)
+    with tarfile.open(archive, "r:gz") as tar:
+        assert tar.extractfile("signing/site-signing.p12").read() == p12
+
+    def restore_with_secret(target: Site, secret: bytes):
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings",
+               "SECRET_KEY": "restore-test-secret-key", "DEBUG": "false",
+               "DATABASE_URL": target.database_url, "MEDIA_ROOT": str(target.folder / "media"),
+               "SIGNING_P12_BASE64": base64.b64encode(secret).decode(),
+               "SIGNING_P12_PASSPHRASE": "test-passphrase"}
+        for name in ("CELERY_BROKER_URL", "SIGNING_P12_PATH"):
+            env.pop(name, None)
+        return subprocess.run([sys.executable, "manage.py", "restore", str(archive)], cwd=ROOT,
+                              env=env, capture_output=True, text=True, timeout=300)
+
+    other, _ = create_signing_identity(tmp_path / "other.p12", b"test-passphrase",
+                                       common_name="Other site", organisation="Other site")
+    refused = restore_with_secret(site("other-secret"), other.read_bytes())
+    assert refused.returncode != 0
+    assert "SIGNING_P12_BASE64 holds another signing identity than the backup" in (
+        refused.stdout + refused.stderr)
+
+    restored = restore_with_secret(site("same-secret"), p12)
+    assert restored.returncode == 0, restored.stdout[-3000:] + restored.stderr[-3000:]
+    assert "ok   certificates: 1 current certificates verify" in restored.stdout
+    assert restored.stdout.strip().endswith("Restore checks passed.")

@@ -18,7 +18,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, force: bool = False, common_name: str | None = None, **options):
         from batches.pdf.signing import create_signing_identity
+        from qc import site_identity
 
+        if site_identity.from_secret():
+            raise CommandError(f"The signing identity comes from {site_identity.SECRET_SETTING}"
+                               "; unset it to create an identity file at SIGNING_P12_PATH.")
         if not settings.SIGNING_P12_PASSPHRASE:
             raise CommandError("SIGNING_P12_PASSPHRASE is not set; set it to the passphrase "
                                "that protects the identity file.")
