@@ -61,6 +61,8 @@ _signer_lock = threading.Lock()
 def _site_signer():
     from pyhanko.sign import signers
 
+    from .signing_key import ParsedKeySigner
+
     path = _p12_path()
     if not path.exists():
         raise CheckpointError(f"No signing identity at {path} (setting SIGNING_P12_PATH): the "
@@ -69,12 +71,12 @@ def _site_signer():
     with _signer_lock:
         if key not in _signer_cache:
             _signer_cache.clear()
-            _signer_cache[key] = signers.SimpleSigner.load_pkcs12(
+            loaded = signers.SimpleSigner.load_pkcs12(
                 str(path), passphrase=settings.SIGNING_P12_PASSPHRASE.encode())
-            if _signer_cache[key] is None:
-                del _signer_cache[key]
+            if loaded is None:
                 raise CheckpointError(f"The signing identity at {path} cannot be opened "
                                       "(wrong SIGNING_P12_PASSPHRASE?).")
+            _signer_cache[key] = ParsedKeySigner.of(loaded)
         return _signer_cache[key]
 
 
