@@ -43,3 +43,13 @@ def test_a_measured_value_reads_with_the_figures_it_was_entered_with():
     assert measured_text(0.95000000001, "%", 2) == "0.95 %"
     assert measured_text(96.1, "%", significant_figures("96.10")) == "96.10 %"
     assert measured_text(6.8, "pH", 2) == "pH 6.8"
+
+
+def test_an_earlier_result_gets_the_number_of_its_entered_text_to_a_sensible_precision():
+    import importlib
+
+    backfill = importlib.import_module("batches.migrations.0016_result_entered_number")
+    assert backfill.entered_number("1424.4374932728838 MBq") == "1424"  # its entered unit
+    assert backfill.entered_number("0.95000000001 %") == "0.95"
+    assert backfill.entered_number("< 2.5 EU/mL") == "2.5"
+    assert backfill.entered_number("") == ""
