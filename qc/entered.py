@@ -43,8 +43,15 @@ class EnteredNumber(float):
         number.text = cleaned.lstrip("+")
         return number
 
-    def __repr__(self) -> str:
-        return f"EnteredNumber({self.text!r})"
+    # It prints as entered (f"{value} {unit}" reads '1.20 GBq'); a format spec formats the
+    # float as usual.
+    def __str__(self) -> str:
+        return self.text
+
+    __repr__ = __str__
+
+    def __format__(self, spec: str) -> str:
+        return self.text if not spec else super().__format__(spec)
 
 
 def derived_text(value: float) -> str:

@@ -12,6 +12,8 @@ def test_an_entered_number_computes_as_its_float_and_keeps_its_digits():
     number = EnteredNumber("1.20")
     assert number == 1.2 and number * 2 == pytest.approx(2.4)
     assert number.text == "1.20" and entered_text(number) == "1.20"
+    assert f"{number} GBq" == "1.20 GBq" and str(number) == "1.20"
+    assert f"{number:.1f}" == "1.2"
 
 
 @pytest.mark.parametrize("text", ["1,2", "1.2.3", "seven", "1_000", "inf", "nan", ""])
