@@ -15,6 +15,8 @@ from django.utils import timezone
 from qc.audit import audit_record
 from qc.demo_specifications import METHODS, PRODUCTS, QUALIFIED_TEST_CODES_BY_KIND
 from qc.engine import site_engine
+from qc.entered import EnteredNumber, derived_text
+from qc.formatting import significant
 from qc.instruments import instrument_qualify
 from qc.models import Criterion, Instrument, InstrumentKind, Product, TestMethod
 from qc.roles import Role
@@ -219,6 +221,16 @@ __all__ = ["seed", "demo_logins", "demo_instrument_serials"]
 # --- dispositions (GMP engineer) ------------------------------------------------------------
 
 
+def lab_reading(code: str, value: float | None) -> EnteredNumber | None:
+    """A value as the lab enters it: a dose calibrator's activity reading to 4 significant
+    figures ('305.9 MBq'), other values as written in the plans ('97.4')."""
+    if value is None or isinstance(value, EnteredNumber):
+        return value
+    if code in ("activity", "activity-conc"):
+        return EnteredNumber(significant(value, 4))
+    return EnteredNumber(derived_text(value))
+
+
 def _demo_record(analyst, batch, code, at, value=None, unit="", text="", **method_times):
     """Record and judge a result at once: seed() runs in one transaction, so the evaluation
     it schedules on commit would come too late for the signatures below (it then finds the
@@ -230,7 +242,8 @@ def _demo_record(analyst, batch, code, at, value=None, unit="", text="", **metho
             "ac226-share": InstrumentKind.HPGE, "rn-impurities": InstrumentKind.HPGE}.get(code)
     result = result_record(
         actor=analyst, batch=batch, criterion=batch.specification.criteria.get(test_code=code),
-        measured_at=at, value=value, unit=unit, value_text=text, method_times=method_times,
+        measured_at=at, value=lab_reading(code, value), unit=unit, value_text=text,
+        method_times=method_times,
         instrument=Instrument.objects.filter(kind=kind).first() if kind else None)
     result_evaluate(result_id=result.id)
     return result

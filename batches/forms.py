@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from qc.api_keys import READ_SCOPES
+from qc.entered import EnteredNumber
 from qc.models import Criterion, Instrument, Product, Validity
 from qc.services import CRITERION_FIELDS
 from qc.units import (
@@ -245,7 +246,10 @@ class ResultForm(LabForm):
         if not text:
             return None
         try:
-            number = float(decimal_text(text, decimal_comma=settings.DECIMAL_COMMA))
+            decimal = decimal_text(text, decimal_comma=settings.DECIMAL_COMMA)
+            number = float(decimal)
+            if math.isfinite(number):  # the digits as typed are its precision
+                number = EnteredNumber(decimal)
         except ValueError:
             example = "96,1" if settings.DECIMAL_COMMA else "96.1"
             mark = "comma" if settings.DECIMAL_COMMA else "point"

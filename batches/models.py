@@ -8,6 +8,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from qc.append_only import AppendOnlyModel
+from qc.entered import derived_text, significant_figures
+from qc.formatting import measured_text
 from qc.models import Criterion, Instrument, Product, Specification
 
 from .records.lots import validate_lot_number
@@ -216,6 +218,11 @@ class Result(AppendOnlyModel):
                               help_text="Numeric value in the canonical unit of the criterion.")
     entered_value = models.CharField(max_length=60, blank=True,
                                      help_text="The value and unit as entered or posted.")
+    entered_number = models.CharField(
+        max_length=40, blank=True,
+        help_text="The number as entered or posted, with a decimal point (e.g. '1.20'): its "
+        "digits are the precision the value is shown with (qc.entered). Empty for a text "
+        "result.")
     censor = models.CharField(
         max_length=1, blank=True, choices=[("", "exact"), ("<", "below"), (">", "above")],
         help_text="'<' or '>': the result is only known to lie below or above `value` (e.g. "
@@ -270,11 +277,37 @@ class Result(AppendOnlyModel):
         return evaluation.verdict if evaluation is not None else None
 
     @property
+    def figures(self) -> int:
+        """The significant figures it was entered with (derived from the float for a row
+        recorded before the entered digits were kept)."""
+        if self.entered_number:
+            return significant_figures(self.entered_number)
+        return significant_figures(derived_text(self.value)) if self.value is not None else 1
+
+    @property
+    def as_entered(self) -> str:
+        """The value and unit as entered: '< 2.5 EU/mL', '1.20 GBq' (a text result: its text)."""
+        if self.value_text or self.value is None:
+            return self.value_text
+        number = self.entered_number or derived_text(self.value)
+        unit = self.entered_value.rpartition(" ")[2] if " " in self.entered_value else self.unit
+        return " ".join(part for part in (self.censor, number, unit) if part)
+
+    @property
+    def measured_shown(self) -> str:
+        """The measured value in its canonical unit, to the figures it was entered with:
+        '1424 MBq' typed reads '1.424 GBq'."""
+        if self.value is None:
+            return self.value_text
+        shown = measured_text(self.value, self.unit, self.figures)
+        return f"{self.censor} {shown}" if self.censor else shown
+
+    @property
     def shown(self) -> str:
         """The result as it was entered, for messages."""
         if self.value_text:
             return f"'{self.value_text}'"
-        return self.entered_value or f"{self.value:g} {self.unit}".strip()
+        return self.as_entered
 
 
 class Verdict(models.TextChoices):

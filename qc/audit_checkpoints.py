@@ -64,6 +64,8 @@ _signer_lock = threading.Lock()
 def _site_signer():
     from pyhanko.sign import signers
 
+    from .signing_key import ParsedKeySigner
+
     try:
         data = site_identity.pkcs12_bytes()
     except site_identity.SigningIdentityMissing as exc:
@@ -80,7 +82,7 @@ def _site_signer():
                 raise CheckpointError(f"The signing identity at {site_identity.source()} "
                                       "cannot be opened (wrong SIGNING_P12_PASSPHRASE?).")
             _signer_cache.clear()
-            _signer_cache[key] = signer
+            _signer_cache[key] = ParsedKeySigner.of(signer)
         return _signer_cache[key]
 
 

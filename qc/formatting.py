@@ -11,6 +11,7 @@ all call these, so a value reads the same wherever it is shown. Two registers:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
@@ -94,6 +95,17 @@ def value_text(value: float, unit: str, digits: int = 3) -> str:
         return f"pH {value:g}"
     shown = f"{value:.4g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3g}"
     return f"{shown} {unit}".strip()
+
+
+def measured_text(value: float, unit: str, figures: int) -> str:
+    """A measured value to the `figures` significant figures it was entered with
+    (qc.entered): '1.20 GBq' typed reads '1.20 GBq' (and '1424 MBq' reads '1.424 GBq'),
+    '0.95 %' reads '0.95 %' however the float came out. Derived values use value_text."""
+    figures = max(1, figures)
+    if is_activity_unit(unit):
+        return format_activity(value, unit, figures)
+    shown = significant(value, figures)
+    return f"pH {shown}" if unit == "pH" else f"{shown} {unit}".strip()
 
 
 def compact_value_text(value: float, unit: str, digits: int = 3) -> str:
@@ -243,3 +255,34 @@ def person_time(moment: datetime, zone: tzinfo, *, seconds: bool = False) -> str
         return utc.strftime(f"%Y-%m-%d {clock} UTC")
     utc_part = utc.strftime(clock if utc.date() == local.date() else f"%Y-%m-%d {clock}")
     return f"{local.strftime(f'%Y-%m-%d {clock}')} {local.tzname()} ({utc_part} UTC)"
+
+
+# A time already read the one way: '2026-11-22 09:30 CET (08:30 UTC)' (left as it is), or a
+# time a stored message holds in UTC or ISO 8601: '2026-11-28 10:00:00 UTC',
+# '2026-11-28T10:00:00+00:00', '2026-11-28T10:00:00Z'.
+_MESSAGE_TIME = re.compile(
+    r"(?P<person>\d{4}-\d\d-\d\d \d\d:\d\d(?::\d\d)? (?!UTC\b)[^\s()]+ "
+    r"\((?:\d{4}-\d\d-\d\d )?\d\d:\d\d(?::\d\d)? UTC\))"
+    r"|(?P<stored>\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?"
+    r"(?: ?UTC\b|Z\b|[+-]\d\d:?\d\d\b))")
+
+
+def person_times_in(text: str, zone: tzinfo) -> str:
+    """A message as a person reads it: each time it holds in UTC or ISO 8601 (messages stored
+    before they were written the one way, the physics' own messages) rewritten as person_time
+    in `zone`, to the second; times already in that form are left as they are."""
+
+    def rewrite(match: re.Match) -> str:
+        if match.group("person"):
+            return match.group("person")
+        stored = match.group("stored")
+        try:
+            moment = datetime.fromisoformat(
+                stored.replace(" UTC", "+00:00").replace("UTC", "+00:00").replace("Z", "+00:00"))
+        except ValueError:
+            return stored
+        if moment.tzinfo is None:
+            return stored
+        return person_time(moment, zone, seconds=True)
+
+    return _MESSAGE_TIME.sub(rewrite, text)

@@ -12,6 +12,8 @@ from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
+from qc.entered import EnteredNumber
+
 from ..records.checks import split_censored
 
 MAX_NUMBER_TEXT = 60
@@ -94,10 +96,23 @@ class FiniteNumberField(serializers.Field):
             self.fail("invalid", input=repr(data))
         if not math.isfinite(number):
             self.fail("not_finite")
-        return number
+        return _as_posted(data, number)
 
     def to_representation(self, value):
         return value
+
+
+def _as_posted(data, number: float) -> float:
+    """The number with the digits it was posted with (qc.entered): a form field's text, a
+    JSON integer's digits; a JSON float reads as its shortest form ('96.1')."""
+    if isinstance(data, EnteredNumber):
+        return data
+    if isinstance(data, str | int):
+        try:
+            return EnteredNumber(str(data))
+        except ValueError:
+            return number
+    return number
 
 
 class Censored(NamedTuple):
@@ -122,6 +137,10 @@ class CensoredNumberField(FiniteNumberField):
 
 def _number(text: str):
     """The number of a censored string, for a JSON body where a bare string is refused."""
+    try:
+        return EnteredNumber(text)  # a float that keeps the digits of "< 2.50"
+    except ValueError:
+        pass
     try:
         return float(text)
     except (TypeError, ValueError, OverflowError):

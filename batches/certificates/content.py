@@ -37,7 +37,7 @@ def _result_texts(status) -> tuple[str, str | None]:
         return "pending", None
     if criterion.is_text:
         return result.value_text, None
-    measured = value_text(result.value, result.unit)
+    measured = result.measured_shown
     evaluation = getattr(result, "evaluation", None)
     if (evaluation is None or evaluation.projected_value is None
             or criterion.judged_at == "measured"):

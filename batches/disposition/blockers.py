@@ -14,7 +14,7 @@ from qc.signatures import is_administrator, signing_is_locked
 from ..lifecycle import INVALIDATABLE, REJECTABLE, RESULT_ACCEPTING_STATUSES, REVIEWABLE
 from ..models import Batch, BatchStatus, Result, ResultInvalidation, Verdict
 from ..selectors import CriterionStatus, batch_results, criterion_statuses
-from ..texts import when
+from ..texts import message, when
 from .record import BATCH_TYPE
 
 ACTIONS = ("record_result", "review", "release", "release_conditionally", "reject",
@@ -61,11 +61,12 @@ def _result_blockers(picture: Picture, *, optional_pending_blocks: bool) -> list
     (review, conditional release)."""
     out = []
     for result in picture.open_failures:
-        out.append(f"{_describe(result)} failed: {result.evaluation.message}. A failing result "
-                   "blocks the batch until QA invalidates it with an assignable cause "
-                   "(e-signed) and a retest is recorded, or the QP rejects the batch.")
+        out.append(f"{_describe(result)} failed: {message(result.evaluation.message)}. A "
+                   "failing result blocks the batch until QA invalidates it with an assignable "
+                   "cause (e-signed) and a retest is recorded, or the QP rejects the batch.")
     for result in picture.open_errors:
-        out.append(f"{_describe(result)} could not be evaluated: {result.evaluation.message}")
+        out.append(f"{_describe(result)} could not be evaluated: "
+                   f"{message(result.evaluation.message)}")
     for result in picture.unevaluated:
         out.append(f"{_describe(result)} is still being evaluated; wait for its evaluation.")
     for status in picture.statuses:
@@ -74,7 +75,7 @@ def _result_blockers(picture: Picture, *, optional_pending_blocks: bool) -> list
         retest = _retest_missing(status)
         if verdict == Verdict.INVALID:
             out.append(f"{name}: the current result is invalid "
-                       f"({status.current.evaluation.message}); record a valid result.")
+                       f"({message(status.current.evaluation.message)}); record a valid result.")
         elif retest and required:
             out.append(f"{name}: QA invalidated a result at {when(retest)}; record the retest "
                        "(a result from before the invalidation does not replace it).")

@@ -13,7 +13,7 @@ from qc.roles import Role
 
 from ..lifecycle import RELEASED_STATUSES, lock_batch
 from ..models import Batch, BatchStatus, Result, Verdict
-from ..texts import when
+from ..texts import message, when
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def _notify_qps(*, batch_id: int, result_id: int, recipients: list[str]) -> None
         "",
         f"Test: {result.criterion.name}",
         f"Result: {result.shown}, measured {when(result.measured_at)}",
-        f"Evaluation: {result.evaluation.message}",
+        f"Evaluation: {message(result.evaluation.message)}",
         "",
         "The batch is flagged for recall (status: post-release OOS). Assess the recall and "
         f"start the OOS investigation: /batches/{batch.lot_number}/",

@@ -18,8 +18,6 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.asymmetric.ec import ECDSA
-from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.font.basic import COURIER_META, SimpleFontEngine, SimpleFontEngineFactory
@@ -27,12 +25,12 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
-from pyhanko.sign.general import get_pyca_cryptography_hash
 from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 
 from batches.pdf import SIGNATURE_BOX, SIGNATURE_FIELD_NAME
+from qc.signing_key import ParsedKeySigner
 
 
 def sha256_hex(data: bytes) -> str:
@@ -94,31 +92,6 @@ def create_signing_identity(
     return p12_path, pem_path
 
 
-class _ParsedKeySigner(signers.SimpleSigner):
-    """SimpleSigner that parses its private key once.
-
-    pyHanko re-parses the DER key on every signature, and for RSA-3072 the key
-    consistency check in that parse costs about 120 ms: more than everything else.
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._private_key = serialization.load_der_private_key(
-            self.signing_key.dump(), password=None
-        )
-
-    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
-        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
-        algorithm = mechanism["algorithm"].native
-        hash_algorithm = get_pyca_cryptography_hash(digest_algorithm)
-        key = self._private_key
-        if algorithm.endswith("_rsa") and isinstance(key, rsa.RSAPrivateKey):
-            return key.sign(data, PKCS1v15(), hash_algorithm)
-        if algorithm.endswith("_ecdsa") and hasattr(key, "curve"):
-            return key.sign(data, ECDSA(hash_algorithm))
-        return super().sign_raw(data, digest_algorithm)
-
-
 _signers: dict[tuple[bytes, bytes], signers.SimpleSigner] = {}
 _signers_lock = threading.Lock()
 
@@ -131,11 +104,7 @@ def load_signer_data(p12: bytes, passphrase: bytes) -> signers.SimpleSigner:
         signer = _signers.get(cache_key)
         if signer is None:
             loaded = signers.SimpleSigner.load_pkcs12_data(p12, (), passphrase)
-            signer = _ParsedKeySigner(
-                signing_cert=loaded.signing_cert,
-                signing_key=loaded.signing_key,
-                cert_registry=loaded.cert_registry,
-            )
+            signer = ParsedKeySigner.of(loaded)
             if len(_signers) >= 4:
                 _signers.clear()
             _signers[cache_key] = signer

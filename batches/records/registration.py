@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from qc.audit import audit_record
+from qc.entered import derived_text
 from qc.errors import RuleViolation
 from qc.roles import Role, has_role
 
@@ -140,7 +141,8 @@ def _record_source_lot_ratios(*, batch: Batch, actor, actor_name: str) -> None:
                                                          impurity_nuclide="Ac-227"):
         result = Result.objects.create(
             batch=batch, criterion=criterion, value=lot.ac227_ratio_percent,
-            entered_value=f"{lot.ac227_ratio_percent} %", unit="%",
+            entered_value=f"{derived_text(lot.ac227_ratio_percent)} %", unit="%",
+            entered_number=derived_text(lot.ac227_ratio_percent),
             measured_at=lot.reference_time, recorded_by=actor, channel=Channel.WEB,
         )
         audit_record(actor=actor, actor_name=actor_name, action="result.record", obj=result,

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from config.sql import bulk_insert
 from qc.audit import AuditEntry, audit_entry, audit_record_many
+from qc.entered import EnteredNumber, entered_text
 from qc.errors import RuleViolation
 from qc.models import Criterion, Instrument
 from qc.units import input_unit_for
@@ -36,9 +37,12 @@ def _new_result(*, actor, locked: Batch, criterion: Criterion, canonical_value: 
                 method_times: dict[str, datetime], instrument: Instrument | None, channel: str,
                 raw_data: RawDataFile | None = None, supersedes: Result | None = None,
                 reason: str = "", censor: str = "") -> Result:
+    # the digits as entered (an EnteredNumber's text) are kept: they are its precision
+    number = "" if criterion.is_text or value is None else entered_text(value)
     return Result(
         batch=locked, criterion=criterion, value=canonical_value, censor=censor,
-        entered_value=("" if criterion.is_text else f"{censor} {value} {unit}".strip()),
+        entered_value=("" if criterion.is_text else f"{censor} {number} {unit}".strip()),
+        entered_number=number,
         unit=input_unit_for(criterion.unit, criterion.quantity) if not criterion.is_text
         else "",
         value_text=(value_text or "").strip(), measured_at=measured_at,
@@ -54,7 +58,7 @@ def _result_entry(result: Result, *, reason: str = "") -> AuditEntry:
         action="result.supersede" if supersedes else "result.record", obj=result,
         before={"result_id": supersedes.id} if supersedes else None,
         after={"test_code": result.criterion.test_code, "value": result.value,
-               "entered": result.entered_value, "text": result.value_text,
+               "unit": result.unit, "entered": result.entered_value, "text": result.value_text,
                "measured_at": result.measured_at, "channel": result.channel,
                "instrument": result.instrument.serial if result.instrument else None},
         reason=reason, batch_lot=result.batch.lot_number,
@@ -291,6 +295,9 @@ def result_correct(*, actor, result: Result, reason: str, **new_values) -> Resul
         values["value_text"] = old.value_text
     else:
         values["value"], values["unit"], values["censor"] = old.value, old.unit, old.censor
+        if old.entered_number:  # carried over as entered: its digits and unit
+            values["value"] = EnteredNumber(old.entered_number)
+            values["unit"] = old.as_entered.rpartition(" ")[2]
     values.update(new_values)
     return result_record(actor=actor, batch=old.batch, criterion=old.criterion,
                          supersedes=old, reason=reason, **values)

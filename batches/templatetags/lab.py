@@ -6,6 +6,7 @@ from datetime import datetime
 from django import template
 from django.utils.html import format_html
 
+from batches import texts
 from batches.web import formatting
 from qc.formatting import significant, utc_iso
 from qc.rules import limit_text
@@ -69,6 +70,12 @@ def when_s(moment: datetime | None) -> str:
     if moment is None:
         return "—"
     return _time_html(moment, seconds=True)
+
+
+@register.filter
+def message(text: str | None) -> str:
+    """A stored message with its times read the one way (batches.texts.message)."""
+    return texts.message(text or "")
 
 
 @register.filter

@@ -7,7 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from qc import formatting as qc_formatting
+from qc.entered import PLAIN_FIGURES, derived_text, significant_figures
+from qc.units import CANONICAL
 
+from .. import texts
 from . import formatting
 
 # Suffixes that name the stored unit: the value reads with its unit, the label without it.
@@ -54,13 +57,50 @@ def shown(value: Any, unit: str = "") -> str:
         return f"{number} {unit}".strip()
     if isinstance(value, str):
         moment = _time(value)
-        return formatting.when(moment, seconds=True) if moment else value
+        return formatting.when(moment, seconds=True) if moment else texts.message(value)
     if isinstance(value, list):
         return ", ".join(shown(item, unit) for item in value) or "—"
     if isinstance(value, dict):
         return "; ".join(f"{_label_and_unit(k)[0]}: {shown(v, _label_and_unit(k)[1])}"
                          for k, v in value.items())
     return str(value)
+
+
+def _entered_number(entered: str) -> str:
+    """The number of a result's entered text ('< 2.5 EU/mL' -> '2.5'); '' if there is none."""
+    parts = entered.replace("<", " ").replace(">", " ").split()
+    return parts[0] if parts else ""
+
+
+def _canonical_unit(entered: str) -> str:
+    """The canonical unit a result's entered unit converts to ('MBq' -> 'Bq')."""
+    unit = entered.rpartition(" ")[2].replace("µ", "u") if " " in entered else ""
+    return next((canonical for canonical, units in CANONICAL.items() if unit in units), unit)
+
+
+def _result_field(key: str, side: dict) -> str | None:
+    """A result event's value and entered text to the figures it was entered with; events
+    from before the digits were kept hold the float's text ('1424.4374932728838 MBq' reads
+    '1424 MBq', qc.entered.derived_text). None for other fields."""
+    entered = side.get("entered")
+    if key not in ("value", "entered") or not isinstance(entered, str):
+        return None
+    number = _entered_number(entered)
+    try:
+        float(number)
+    except ValueError:
+        return None
+    if significant_figures(number) > PLAIN_FIGURES:
+        plain = derived_text(float(number))
+        entered = entered.replace(number, plain, 1)
+        number = plain
+    if key == "entered":
+        return entered
+    value = side.get("value")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    unit = side.get("unit") or _canonical_unit(entered)
+    return qc_formatting.measured_text(float(value), unit, significant_figures(number))
 
 
 def change_rows(before: Any, after: Any) -> list[ChangeRow]:
@@ -72,7 +112,12 @@ def change_rows(before: Any, after: Any) -> list[ChangeRow]:
     for key in dict.fromkeys([*before, *after]):
         label, unit = _label_and_unit(key)
         old, new = before.get(key), after.get(key)
-        rows.append(ChangeRow(label, shown(old, unit) if key in before else "",
-                              shown(new, unit) if key in after else "",
+        rows.append(ChangeRow(label, _shown_in(key, before, unit) if key in before else "",
+                              _shown_in(key, after, unit) if key in after else "",
                               key not in before or key not in after or old != new))
     return rows
+
+
+def _shown_in(key: str, side: dict, unit: str) -> str:
+    special = _result_field(key, side)
+    return shown(side[key], unit) if special is None else special

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from qc.errors import RuleViolation
 from qc.roles import Role
 
+from .. import texts
 from ..disposition import services as disposition
 from ..forms import RESULT_FIELDS, InvalidateForm, ResultForm
 from ..models import Batch, Result
@@ -37,24 +38,26 @@ def _outcome_message(request, result: Result) -> None:
     if evaluation is None:
         messages.success(request, f"{name}: result recorded; it is being evaluated.")
     elif evaluation.verdict == "pass":
-        messages.success(request, f"{name}: result recorded and passed. {evaluation.message}")
+        messages.success(request, f"{name}: result recorded and passed. "
+                         f"{texts.message(evaluation.message)}")
     elif evaluation.verdict == "invalid" and evaluation.valid_from:
         wait = evaluation.valid_from - timezone.now()
         messages.warning(
-            request, f"{name}: result recorded but INVALID — {evaluation.message} Counting is "
-            f"valid from {formatting.when(evaluation.valid_from, seconds=True)}"
+            request, f"{name}: result recorded but INVALID — {texts.message(evaluation.message)} "
+            f"Counting is valid from {formatting.when(evaluation.valid_from, seconds=True)}"
             + (f" (in {formatting.duration(wait, seconds=True)})." if wait.total_seconds() > 0
                else "."))
     else:
         messages.error(request, f"{name}: result recorded: {evaluation.get_verdict_display()}. "
-                       f"{evaluation.message}")
+                       f"{texts.message(evaluation.message)}")
 
 
 def _initial_from(result: Result) -> dict:
     initial = {"measured_at": timezone.localtime(result.measured_at),
                "instrument": result.instrument_id, "value_text": result.value_text}
-    number, _, unit = result.entered_value.partition(" ")
-    if number:
+    entered = result.as_entered  # '< 2.5 EU/mL': the number (with its censor) and the unit
+    number, _, unit = entered.rpartition(" ") if " " in entered else (entered, "", "")
+    if number and not result.value_text:
         initial.update(value=number, unit=unit or result.unit)
     developed = (result.method_times or {}).get("developed_at")
     if developed:

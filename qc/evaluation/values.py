@@ -86,6 +86,9 @@ class Measurement:
     reference_time: datetime | None = None
     # "<" or ">": the value is only known to lie below/above `value` (a quantitation limit)
     censor: str = ""
+    # the significant figures it was entered with (qc.entered): the message says the measured
+    # value with them; None: the message register's own
+    figures: int | None = None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,15 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from qc.formatting import MESSAGE, bound_text, compact_value_text, limit_text, number, utc_text
+from qc.formatting import (
+    MESSAGE,
+    bound_text,
+    compact_value_text,
+    limit_text,
+    measured_text,
+    number,
+    utc_text,
+)
 from qc.physics.decay import DecayEngine
 from qc.physics.nuclides import normalise_nuclide
 from qc.physics.shares import activity_share_percent
@@ -129,14 +137,14 @@ def _project(
         corrected = value * engine.decay_factor(product, seconds(at - measured_at))
         return 100.0 * corrected / _product_bq_at(batch, product, engine, at), _Context(
             head=f" of the stated activity{where}",
-            tail=f"; measured {compact_value_text(value, 'Bq')} at {utc_text(measured_at)}",
+            tail=f"; measured {_as_measured(measurement, 'Bq')} at {utc_text(measured_at)}",
         )
 
     if rule.quantity == "activity_concentration":
         corrected = value * engine.decay_factor(product, seconds(at - measured_at))
         return corrected, _Context(
             head=where,
-            tail=f"; measured {compact_value_text(value, rule.unit)} at {utc_text(measured_at)}",
+            tail=f"; measured {_as_measured(measurement, rule.unit)} at {utc_text(measured_at)}",
         )
 
     impurity = normalise_nuclide(rule.impurity_nuclide)
@@ -144,7 +152,7 @@ def _project(
         impurity_bq = value * engine.decay_factor(impurity, seconds(at - measured_at))
         return 100.0 * impurity_bq / _product_bq_at(batch, product, engine, at), _Context(
             head=f" of the {product} activity{where}",
-            tail=(f"; recount found {compact_value_text(value, 'Bq')} {impurity} "
+            tail=(f"; recount found {_as_measured(measurement, 'Bq')} {impurity} "
                   f"at {utc_text(measured_at)}"),
         )
 
@@ -160,6 +168,14 @@ def _project(
         if rule.impurity_with_progeny else
         f"; {number(value)} % at {utc_text(reference)} (reference time)",
     )
+
+
+def _as_measured(measurement: Measurement, unit: str) -> str:
+    """The measured value in a message: to the figures it was entered with, when known."""
+    value = float(measurement.value)  # type: ignore[arg-type]  # checked by the caller
+    if measurement.figures:
+        return measured_text(value, unit, measurement.figures)
+    return compact_value_text(value, unit)
 
 
 def _product_bq_at(batch: BatchTimes, product: str, engine: DecayEngine, at: datetime) -> float:

@@ -64,6 +64,20 @@ def test_units_are_converted_to_the_canonical_unit(post, ac225_batch):
     assert Result.objects.get(pk=response.json()["id"]).value == pytest.approx(0.21 * 3.7e7)
 
 
+def test_the_number_keeps_the_digits_it_was_posted_with_and_the_api_returns_them(
+        post, api, ac225_batch, now):
+    posted = post(test_code="activity", value=412, unit="MBq")
+    assert posted.status_code == 201, posted.content
+    assert (posted.json()["entered_number"], posted.json()["entered_value"]) == ("412",
+                                                                                 "412 MBq")
+    assert isinstance(posted.json()["value"], float)  # the API still speaks numbers
+    noisy = post(key="second", value=7.1000000000000005)
+    assert noisy.json()["entered_number"] == "7.1"
+    form = upload(api, ac225_batch, now, b"x", key="third", value="97.50")
+    assert form.status_code == 201, form.content
+    assert Result.objects.get(pk=form.json()["id"]).entered_value == "97.50 %"
+
+
 def test_a_text_result_and_method_times_are_recorded(post, now):
     developed = now - timedelta(minutes=40)
     response = post(test_code="rcp", value=97.2, unit="%",

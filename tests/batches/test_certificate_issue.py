@@ -1,5 +1,6 @@
 """Issuing, re-issuing and verifying signed release certificates (the Django side)."""
 
+import re
 import subprocess
 from datetime import timedelta
 
@@ -66,6 +67,21 @@ def test_the_certificate_text_names_the_lot_every_test_and_the_signer(
         assert criterion.name.split(" (")[0] in flat, criterion.name
     assert "Quinn Person" in flat
     assert "ICRP-107" in flat
+
+
+def test_the_certificate_shows_each_measured_value_with_the_digits_it_was_entered_with(
+        signing_identity, tested_batch, qp, committed, tmp_path):
+    activity = tested_batch.results.get(criterion__test_code="activity")
+    # the factory's reading is a computed float: it reads to 4 significant figures
+    assert len(activity.entered_number.replace(".", "").strip("0")) <= 4
+    certificate = issue(tested_batch, qp, committed)
+    path = tmp_path / "c.pdf"
+    path.write_bytes(certificate.pdf.read())
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    flat = " ".join(text.split())
+    assert activity.measured_shown in flat
+    assert not re.search(r"\d\.\d{6,}", flat)  # no float noise anywhere
 
 
 def test_a_reissue_supersedes_the_earlier_version_which_stays_downloadable(

@@ -1,6 +1,8 @@
 """The demo site's dispositions are made through the services, so its trail, signatures and
 certificates are those of a real site."""
 
+import io
+
 import pytest
 from django.core.management import call_command
 
@@ -101,3 +103,31 @@ def test_seed_demo_prints_the_site_url_and_logins_last_and_keeps_task_logs_quiet
     assert "Task evaluate_result succeeded" not in messages
     assert "a task warning still shows" in messages
     assert logging.getLogger("celery").level == level_before  # restored afterwards
+
+
+def test_seeding_hashes_the_published_passwords_cheaply_and_a_first_login_rehashes_them(
+        monkeypatch, settings, client):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    from batches.management.commands import seed_demo
+
+    def seed_one_user():
+        user = get_user_model().objects.create(username="olga")
+        user.set_password("demo-operator-212")
+        user.save()
+        assert user.check_password("demo-operator-212")  # as each seeded e-signature does
+        return {"created": True, "users": {}}
+
+    monkeypatch.setattr(seed_demo, "seed", seed_one_user)
+    monkeypatch.setattr(seed_demo, "demo_instrument_keys", lambda: [])
+    monkeypatch.setattr(seed_demo, "seed_stability", lambda users: False)
+    monkeypatch.setattr(seed_demo, "_foreign_users", lambda: [])
+    call_command("seed_demo", "--not-production", stdout=io.StringIO())
+    user = get_user_model().objects.get(username="olga")
+    assert user.password.startswith("pbkdf2_sha256$1000$")
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    response = client.post("/login/", {"username": "olga", "password": "demo-operator-212"})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.password.startswith(f"pbkdf2_sha256${PBKDF2PasswordHasher.iterations}$")

@@ -3,6 +3,7 @@ readable unit, acceptance limits on pages and in verdict messages."""
 
 import math
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 
@@ -102,3 +103,22 @@ def test_durations_print_exact_values_without_trailing_zeros_when_asked():
     assert format_duration(3 * HOUR, trim=True) == "3 h"
     assert math.isclose(parse_duration(format_duration(3 * HOUR, trim=True)), 3 * HOUR)
 
+
+
+def test_the_times_a_stored_message_holds_read_in_the_site_zone_with_utc_in_brackets():
+    from zoneinfo import ZoneInfo
+
+    from qc.formatting import person_time, person_times_in
+
+    zone = ZoneInfo("Europe/Amsterdam")
+    assert person_times_in("Count again after 2026-11-28 10:00:00 UTC (31 min from the "
+                           "count).", zone) == ("Count again after 2026-11-28 11:00:00 CET "
+                                                "(10:00:00 UTC) (31 min from the count).")
+    assert person_times_in("valid from 2026-11-28T23:30:00+00:00", zone) == \
+        "valid from 2026-11-29 00:30:00 CET (2026-11-28 23:30:00 UTC)"
+    assert person_times_in("at 2026-11-28T10:00:00Z.", zone) == \
+        "at 2026-11-28 11:00:00 CET (10:00:00 UTC)."
+    # a time already read the one way, and a time without a zone, are left as they are
+    done = person_time(datetime(2026, 11, 28, 23, 30, tzinfo=UTC), zone, seconds=True)
+    assert person_times_in(f"after {done}", zone) == f"after {done}"
+    assert person_times_in("at 2026-11-28T10:00:00", zone) == "at 2026-11-28T10:00:00"

@@ -37,3 +37,25 @@ def test_the_audit_page_names_the_person_and_keeps_the_raw_record(
     assert "Olga Operator (olga)" in html  # who registered the batch
     assert "raw record" in html and "&quot;activity_bq&quot;" in html
     assert "8.00 MBq" in html  # the registered activity, as the pages show it
+
+
+def test_a_result_reads_with_the_digits_it_was_entered_with():
+    rows = {r.field: r for r in change_rows(None, {
+        "test_code": "activity", "value": 1.2e9, "unit": "Bq", "entered": "1.20 GBq"})}
+    assert (rows["value"].after, rows["entered"].after) == ("1.20 GBq", "1.20 GBq")
+
+
+def test_a_result_recorded_before_the_digits_were_kept_reads_without_its_binary_noise():
+    # events of that time hold the float's text and no unit
+    rows = {r.field: r for r in change_rows(None, {
+        "test_code": "activity", "value": 1424437493.2728838,
+        "entered": "1424.4374932728838 MBq"})}
+    assert (rows["entered"].after, rows["value"].after) == ("1424 MBq", "1.424 GBq")
+
+
+def test_a_stored_message_reads_its_times_in_the_site_zone_with_utc_in_brackets(settings):
+    settings.TIME_ZONE = "Europe/Amsterdam"
+    [row] = change_rows(None, {"message": "Count again after 2026-11-28 10:00:00 UTC; "
+                                          "valid from 2026-11-28T10:00:00+00:00."})
+    assert row.after == ("Count again after 2026-11-28 11:00:00 CET (10:00:00 UTC); "
+                         "valid from 2026-11-28 11:00:00 CET (10:00:00 UTC).")

@@ -1,13 +1,14 @@
 """Recording, correcting and invalidating results on the web: through the services, with the
 evaluation's verdict (and any wait) said at once, and the input kept on an error."""
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from batches.models import Result, ResultInvalidation
+from batches.models import Evaluation, Result, ResultInvalidation
 from qc.models import AuditEvent, Signature, SigningLock
 from tests.conftest import PASSWORD
 from tests.gmp.flows import record
@@ -58,6 +59,45 @@ def test_a_radio_tlc_counted_too_early_is_invalid_and_says_how_long_to_wait(
     assert "Recount<span" in html
 
 
+UTC_ONLY = re.compile(r"\d\d:\d\d(:\d\d)? UTC(?!\))|T\d\d:\d\d:\d\d")  # a UTC time not in brackets
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_wait_in_an_invalid_verdict_reads_in_the_site_zone_with_utc_in_brackets(
+        client_for, analyst, reviewer, settled_ac225, settings):
+    settings.TIME_ZONE = "Europe/Amsterdam"
+    now = timezone.now().replace(microsecond=0)
+    client = client_for(analyst)
+    flash = client.post(record_url(settled_ac225, "rcp"), {
+        "value": "96.1", "unit": "%", "measured_at": local(now),
+        "developed_at": local(now - timedelta(minutes=10))}, follow=True).content.decode()
+    evaluation = Result.objects.get(criterion__test_code="rcp").evaluation
+    again = timezone.localtime(evaluation.valid_from).strftime("%Y-%m-%d %H:%M:%S CET")
+    assert f"Count again after {again} (" in flash
+    page = " ".join(re.sub(r"<[^>]+>", " ", client.get(
+        reverse("batch-detail", args=[settled_ac225.lot_number])).content.decode()).split())
+    assert f"Count again after {again} (" in page
+    assert not UTC_ONLY.search(page.split("Results against")[1].split("Audit")[0])
+    review = client_for(reviewer).get(reverse("batch-review", args=[settled_ac225.lot_number]))
+    assert f"Count again after {again} (" in review.content.decode()
+
+
+def test_a_message_stored_with_utc_or_iso_times_reads_the_one_way_too(
+        client_for, analyst, settled_ac225, settings):
+    settings.TIME_ZONE = "Europe/Amsterdam"
+    result = record(analyst, settled_ac225, "ph", timezone.now(), 7.1, "pH")
+    Evaluation.objects.create(  # as an older evaluation stored it (append-only: left as it is)
+        result=result, verdict="pass", measured_value=7.1, projected_value=7.1,
+        judged_at_time=result.measured_at,
+        message="pH 7.1 within 4.5 - 8.5 at calibration (2026-11-28 10:00:00 UTC); "
+                "valid from 2026-11-28T10:00:00+00:00")
+    page = client_for(analyst).get(reverse("batch-detail", args=[settled_ac225.lot_number]))
+    html = page.content.decode()
+    assert "at calibration (2026-11-28 11:00:00 CET (10:00:00 UTC))" in html
+    assert "valid from 2026-11-28 11:00:00 CET (10:00:00 UTC)" in html
+    assert "2026-11-28T10:00:00+00:00" not in html
+
+
 def test_a_word_in_the_value_field_is_refused_and_everything_typed_kept(
         client_for, analyst, settled_ac225):
     measured = local(timezone.now())
@@ -86,6 +126,34 @@ def test_an_activity_may_be_entered_in_any_activity_unit(
     result = Result.objects.get(criterion__test_code="activity")
     assert result.value == pytest.approx(0.2 * 3.7e7)
     assert result.entered_value == "0.2 mCi"
+
+
+def test_a_value_reads_on_the_batch_page_with_the_digits_it_was_typed_with(
+        client_for, analyst, settled_ac225, committed, settings):
+    settings.DECIMAL_COMMA = True  # the site writes '1,20': read as 1.20, digits kept
+    client = client_for(analyst)
+    with committed():
+        client.post(record_url(settled_ac225, "activity"), {
+            "value": "1,20", "unit": "GBq", "measured_at": local(timezone.now())})
+        client.post(record_url(settled_ac225, "ph"), {
+            "value": "6,80", "unit": "pH", "measured_at": local(timezone.now())})
+    activity = Result.objects.get(criterion__test_code="activity")
+    assert (activity.entered_number, activity.entered_value) == ("1.20", "1.20 GBq")
+    page = client.get(reverse("batch-detail", args=[settled_ac225.lot_number]))
+    rows = {code: " ".join(re.sub(r"<[^>]+>", " ", body).split()) for code, body in
+            re.findall(r'data-test-code="([^"]+)">(.*?)</tbody>', page.content.decode(), re.S)}
+    assert "1.20 GBq" in rows["activity"] and "1.2 GBq" not in rows["activity"]
+    assert "6.80 pH" in rows["ph"] and "pH 6.80" in rows["ph"]
+
+
+def test_a_computed_float_reads_to_four_significant_figures_not_its_binary_noise(
+        client_for, analyst, settled_ac225, committed):
+    with committed():
+        record(analyst, settled_ac225, "activity", timezone.now(), 1424.4374932728838, "MBq")
+    page = client_for(analyst).get(reverse("batch-detail", args=[settled_ac225.lot_number]))
+    text = " ".join(page.content.decode().split())
+    assert "1424 MBq" in text and "1.424 GBq" in text
+    assert "1424.437" not in text
 
 
 def test_a_measurement_in_the_future_is_refused_next_to_measured_at(
@@ -148,7 +216,7 @@ def test_qa_invalidates_a_failing_result_with_a_signed_cause(
     url = reverse("result-invalidate", args=[settled_ac225.lot_number, failing.pk])
     client = client_for(reviewer)
     summary = client.get(url).content.decode()
-    assert "Meaning of this signature" in summary and "9.0 EU/mL" in summary
+    assert "Meaning of this signature" in summary and "9 EU/mL" in summary
     with committed():
         response = client.post(url, {"cause": "sample diluted with the wrong water",
                                      "password": PASSWORD})

@@ -3,7 +3,9 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
 
 from batches.api.demo_keys import demo_instrument_keys
 from batches.demo import demo_instrument_serials, demo_logins, seed
@@ -12,6 +14,19 @@ from qc.api_keys import SYSTEM_USERNAME_PREFIX
 
 # Seeding runs about a hundred tasks in process; their INFO lines would bury the logins.
 QUIET_LOGGERS = ("celery", "batches", "qc")
+
+
+class SeedingPasswordHasher(PBKDF2PasswordHasher):
+    """PBKDF2-SHA256 at few iterations, only while the demo is seeded: the demo users' five
+    passwords (published ones) are set and checked for some twenty seeded e-signatures, and at
+    Django's million iterations that alone took a quarter of `make demo`. The site's own
+    hasher verifies these hashes (same algorithm, iterations read from the hash) and re-hashes
+    each password at full strength on its first login (Django's must_update)."""
+
+    iterations = 1000
+
+
+SEEDING_HASHERS = [f"{__name__}.SeedingPasswordHasher"]
 
 
 def _foreign_users() -> list[str]:
@@ -55,7 +70,7 @@ class Command(BaseCommand):
                 f"This database holds accounts the demo did not make ({', '.join(foreign[:5])}"
                 f"{', ...' if len(foreign) > 5 else ''}): demo data must not mix with real "
                 "records. Use an empty database.")
-        with quiet_task_logs():
+        with quiet_task_logs(), override_settings(PASSWORD_HASHERS=SEEDING_HASHERS):
             outcome = seed()
             stability = seed_stability(outcome["users"])
             keys = demo_instrument_keys()

@@ -1,0 +1,89 @@
+"""Numbers as they were entered: their digits are their precision.
+
+A person types "1.20 GBq" and a dose calibrator reports "96.10 %"; the float the physics
+computes with has forgotten the trailing zero, and one computed (a decay correction, a unit
+conversion) carries binary noise ("0.95000000001"). So a value keeps the decimal text it was
+entered with beside its float, and every page shows it to the figures that text has.
+
+Pure (no Django): the forms, the API, the demo and the result model all use it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal
+
+# A plain decimal as typed after the decimal mark is normalised to a point: '1.20', '-0.5',
+# '.5', '3.7e7'. No thousands separators, no signs other than a leading one.
+_DECIMAL = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+
+# A float without entered digits (an older row, a value computed by a script) is shown to
+# at most this many significant figures: what a dose calibrator or balance shows, and
+# short enough to drop binary noise (1424.4374932728838 -> 1424).
+DERIVED_FIGURES = 4
+# A float's shortest repr with at most this many figures is taken as typed ("96.1", "0.95").
+PLAIN_FIGURES = 6
+
+
+class EnteredNumber(float):
+    """A float that remembers the decimal text it was entered with ('1.20' keeps its zero).
+
+    It computes as the float it is; `text` is what the person or instrument gave."""
+
+    text: str
+
+    def __new__(cls, text: str) -> EnteredNumber:
+        cleaned = str(text).strip()
+        if not _DECIMAL.match(cleaned):
+            raise ValueError(f"{text!r} is not a decimal number")
+        number = super().__new__(cls, cleaned)
+        if not math.isfinite(number):
+            raise ValueError(f"{text!r} is not a finite number")
+        number.text = cleaned.lstrip("+")
+        return number
+
+    # It prints as entered (f"{value} {unit}" reads '1.20 GBq'); a format spec formats the
+    # float as usual.
+    def __str__(self) -> str:
+        return self.text
+
+    __repr__ = __str__
+
+    def __format__(self, spec: str) -> str:
+        return self.text if not spec else super().__format__(spec)
+
+
+def derived_text(value: float) -> str:
+    """The decimal text of a float that was not entered as text: its shortest form when that
+    is short (96.1, 0.95, 300.0 -> '300'), else DERIVED_FIGURES significant figures."""
+    if not math.isfinite(value):
+        raise ValueError(f"{value!r} is not a finite number")
+    exact = Decimal(repr(float(value)))
+    if len(exact.normalize().as_tuple().digits) > PLAIN_FIGURES:
+        exact = Decimal(f"{value:.{DERIVED_FIGURES}g}")
+    if not Decimal("1e-6") <= abs(exact) < Decimal("1e15"):
+        return f"{exact.normalize():e}" if exact else "0"
+    text = f"{exact:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def entered_text(value: float) -> str:
+    """The digits `value` was entered with: an EnteredNumber's own text, or a plain float's
+    derived_text."""
+    if isinstance(value, EnteredNumber):
+        return value.text
+    return derived_text(value)
+
+
+def significant_figures(text: str) -> int:
+    """How many significant figures a decimal text gives: '1.20' 3, '0.95' 2, '300' 3,
+    '3.7e7' 2, '0.0' 1. Trailing zeros of a whole number do not count ('300' 1,
+    '1424000000' 4: a float's derived text has no others); at least 1."""
+    mantissa = str(text).strip().lower().split("e")[0].lstrip("+-")
+    if not mantissa.replace(".", "", 1).isdigit():
+        return DERIVED_FIGURES
+    digits = mantissa.replace(".", "").lstrip("0")
+    if "." not in mantissa:
+        digits = digits.rstrip("0")
+    return max(1, len(digits))
