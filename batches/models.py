@@ -8,7 +8,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from qc.append_only import AppendOnlyModel
-from qc.entered import derived_text, significant_figures
+from qc.entered import derived_text, number_of_entered_text, significant_figures
 from qc.formatting import measured_text
 from qc.models import Criterion, Instrument, Product, Specification
 
@@ -277,19 +277,28 @@ class Result(AppendOnlyModel):
         return evaluation.verdict if evaluation is not None else None
 
     @property
-    def figures(self) -> int:
-        """The significant figures it was entered with (derived from the float for a row
-        recorded before the entered digits were kept)."""
+    def number_as_entered(self) -> str:
+        """The number as entered; for a row recorded before the entered digits were kept, read
+        from its entered text to a sensible precision (the row is append-only: never
+        rewritten)."""
         if self.entered_number:
-            return significant_figures(self.entered_number)
-        return significant_figures(derived_text(self.value)) if self.value is not None else 1
+            return self.entered_number
+        if self.value is None:
+            return ""
+        return number_of_entered_text(self.entered_value) or derived_text(self.value)
+
+    @property
+    def figures(self) -> int:
+        """The significant figures it was entered with."""
+        number = self.number_as_entered
+        return significant_figures(number) if number else 1
 
     @property
     def as_entered(self) -> str:
         """The value and unit as entered: '< 2.5 EU/mL', '1.20 GBq' (a text result: its text)."""
         if self.value_text or self.value is None:
             return self.value_text
-        number = self.entered_number or derived_text(self.value)
+        number = self.number_as_entered
         unit = self.entered_value.rpartition(" ")[2] if " " in self.entered_value else self.unit
         return " ".join(part for part in (self.censor, number, unit) if part)
 

@@ -68,6 +68,18 @@ def derived_text(value: float) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def number_of_entered_text(entered_value: str) -> str:
+    """The number of a result's entered text ('1424.4374932728838 MBq', '< 2.5 EU/mL'), in
+    its entered unit, to a reasonable precision (derived_text: '1424'); '' if it has none.
+    For results recorded before the entered digits were kept, whose entered text was made
+    from the float."""
+    parts = entered_value.replace("<", " ").replace(">", " ").split()
+    try:
+        return derived_text(float(parts[0]))
+    except (IndexError, ValueError):
+        return ""
+
+
 def entered_text(value: float) -> str:
     """The digits `value` was entered with: an EnteredNumber's own text, or a plain float's
     derived_text."""

@@ -4,7 +4,13 @@ precision ('1424.4374932728838' reads '1424')."""
 
 import pytest
 
-from qc.entered import EnteredNumber, derived_text, entered_text, significant_figures
+from qc.entered import (
+    EnteredNumber,
+    derived_text,
+    entered_text,
+    number_of_entered_text,
+    significant_figures,
+)
 from qc.formatting import measured_text
 
 
@@ -47,11 +53,17 @@ def test_a_measured_value_reads_with_the_figures_it_was_entered_with():
     assert measured_text(6.8, "pH", 2) == "pH 6.8"
 
 
-def test_an_earlier_result_gets_the_number_of_its_entered_text_to_a_sensible_precision():
-    import importlib
+def test_an_earlier_result_reads_the_number_of_its_entered_text_to_a_sensible_precision():
+    assert number_of_entered_text("1424.4374932728838 MBq") == "1424"  # its entered unit
+    assert number_of_entered_text("0.95000000001 %") == "0.95"
+    assert number_of_entered_text("< 2.5 EU/mL") == "2.5"
+    assert number_of_entered_text("") == ""
 
-    backfill = importlib.import_module("batches.migrations.0016_result_entered_number")
-    assert backfill.entered_number("1424.4374932728838 MBq") == "1424"  # its entered unit
-    assert backfill.entered_number("0.95000000001 %") == "0.95"
-    assert backfill.entered_number("< 2.5 EU/mL") == "2.5"
-    assert backfill.entered_number("") == ""
+
+def test_a_result_recorded_before_the_digits_were_kept_reads_its_entered_text_sensibly():
+    from batches.models import Result
+
+    legacy = Result(value=1424437493.2728838, unit="Bq", censor="", value_text="",
+                    entered_value="1424.4374932728838 MBq", entered_number="")
+    assert legacy.as_entered == "1424 MBq"
+    assert legacy.figures == 4 and legacy.measured_shown == "1.424 GBq"
