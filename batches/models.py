@@ -222,7 +222,7 @@ class Result(AppendOnlyModel):
         max_length=40, blank=True,
         help_text="The number as entered or posted, with a decimal point (e.g. '1.20'): its "
         "digits are the precision the value is shown with (qc.entered). Empty for a text "
-        "result.")
+        "result, and for a result recorded before the digits were kept.")
     censor = models.CharField(
         max_length=1, blank=True, choices=[("", "exact"), ("<", "below"), (">", "above")],
         help_text="'<' or '>': the result is only known to lie below or above `value` (e.g. "
