@@ -34,6 +34,7 @@ def measurement(result: Result):
         value=result.value, text=result.value_text, measured_at=result.measured_at,
         method_times={k: datetime.fromisoformat(v) for k, v in result.method_times.items()},
         reference_time=reference_time, censor=result.censor,
+        counting_window=result.counting_window,
     )
 
 

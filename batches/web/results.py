@@ -56,6 +56,8 @@ def _initial_from(result: Result) -> dict:
     number, _, unit = result.entered_value.partition(" ")
     if number:
         initial.update(value=number, unit=unit or result.unit)
+    if result.counting_window:
+        initial["counting_window"] = result.counting_window
     developed = (result.method_times or {}).get("developed_at")
     if developed:
         initial["developed_at"] = timezone.localtime(datetime.fromisoformat(developed))
