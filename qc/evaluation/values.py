@@ -193,10 +193,11 @@ def check_daughter_rule(rule: Rule) -> None:
             raise ValueError(f"{rule.test_code}: daughter_correction corrects an activity "
                              "reading; use it with the activity or activity_concentration "
                              "quantity")
-        if value is None or not 0.0 <= value < 1.0:
+        if value is None or not 0.0 < value < 1.0:
             raise ValueError(f"{rule.test_code}: daughter_correction needs the product's own "
-                             "share of the setting's equilibrium reading, from 0 to below 1 "
-                             "(e.g. 0.1)")
+                             "share of the setting's equilibrium reading, between 0 and 1 "
+                             "(e.g. 0.1; a setting that reads nothing of the product itself "
+                             "cannot be corrected at separation)")
         return
     if value is not None and not 0.0 < value < 1.0:
         raise ValueError(f"{rule.test_code}: the {rule.validity} tolerance must be between 0 "

@@ -75,13 +75,10 @@ def calibrator_factor(product_share: float, fraction: float) -> float:
     """The factor from a reading in the equilibrium setting to the product's activity:
     1 / (s + (1 - s) q), with s the product's own share of the equilibrium reading and q
     the daughter's fraction of equilibrium."""
-    if not 0.0 <= product_share < 1.0:
-        raise ValueError("the product's share of the equilibrium reading must be in [0, 1)")
-    reading = product_share + (1.0 - product_share) * fraction
-    if reading <= 0.0:
-        raise ValueError("the daughter has not grown in and the product's own share is 0: "
-                         "the equilibrium setting reads nothing of the product")
-    return 1.0 / reading
+    if not 0.0 < product_share < 1.0:
+        raise ValueError("the product's share of the equilibrium reading must be between 0 "
+                         "and 1 (exclusive)")
+    return 1.0 / (product_share + (1.0 - product_share) * max(fraction, 0.0))
 
 
 def strip_misplaced_share(engine: DecayEngine, *, product: str, daughter: str,

@@ -287,3 +287,15 @@ def test_a_daughter_outside_the_products_chain_is_refused_when_the_specification
     assert "Fr-221 is not in the decay chain of Pb-212" in specification_daughter_problem(
         rule, engine, product="Pb-212")
     assert specification_daughter_problem(WINDOW, engine, product="Pb-212") is None
+
+
+def test_a_reading_at_the_moment_of_separation_is_corrected_by_1_over_s(engine):
+    # q = 0: only the product's own share of the equilibrium reading shows
+    outcome = evaluate(CORRECTED, Measurement(0.1 * pb212_activity(EOS), "", EOS), batch(),
+                       engine)
+    assert outcome.verdict == Verdict.PASS
+    assert "corrected x10 to Pb-212 (Bi-212 at 0 % of equilibrium" in outcome.message
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        check_rule(Rule("a", "Activity", "%", quantity="activity",
+                        validity="daughter_correction", validity_nuclide="Bi-212",
+                        validity_value=0.0))
