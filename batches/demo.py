@@ -16,17 +16,20 @@ from qc.audit import audit_record
 from qc.demo_specifications import METHODS, PRODUCTS, QUALIFIED_TEST_CODES_BY_KIND
 from qc.engine import site_engine
 from qc.entered import EnteredNumber, derived_text
+from qc.evaluation.daughters import calibrator_correction
+from qc.evaluation.values import Measurement
 from qc.formatting import significant
 from qc.instruments import instrument_qualify
-from qc.models import Criterion, Instrument, InstrumentKind, Product, TestMethod
+from qc.models import Criterion, Instrument, InstrumentKind, Product, TestMethod, Validity
 from qc.roles import Role
+from qc.rules import rule_for
 from qc.services import specification_approve, specification_create_draft
 
 from .demo_sources import sources
 from .disposition import services as disposition
-from .evaluation.physics import batch_compute_physics
+from .evaluation.physics import batch_compute_physics, batch_times
 from .evaluation.results import result_evaluate
-from .models import Batch
+from .models import Batch, CountingWindow
 from .records.registration import batch_register
 from .records.results import result_record
 
@@ -121,12 +124,19 @@ def _password(username: str) -> str:
     return next(d.password for d in DEMO_USERS if d.username == username)
 
 
-def _activity_measured(nuclide: str, nominal_bq: float, calibration: datetime,
-                       measured_at: datetime, share: float) -> float:
-    """What the dose calibrator reads at `measured_at` for a batch at `share` of nominal."""
-    half_life = site_engine().half_life_s(nuclide)
-    dt = (calibration - measured_at).total_seconds()
-    return nominal_bq * share * math.exp(math.log(2) * dt / half_life)
+def _activity_measured(batch: Batch, measured_at: datetime, share: float) -> float:
+    """What the dose calibrator reads at `measured_at` for a batch at `share` of nominal: the
+    product's activity then, as its setting shows it (the 212Pb equilibrium setting reads
+    the Pb-212 with its daughters as they stand, qc.evaluation.daughters)."""
+    half_life = site_engine().half_life_s(batch.product.nuclide)
+    dt = (batch.calibration_time - measured_at).total_seconds()
+    activity = batch.activity_bq * share * math.exp(math.log(2) * dt / half_life)
+    rule = rule_for(batch.specification.criteria.get(test_code="activity"))
+    if rule.validity != "daughter_correction":
+        return activity
+    factor, _ = calibrator_correction(rule, Measurement(None, "", measured_at),
+                                      batch_times(batch), site_engine())
+    return activity / factor
 
 
 @transaction.atomic
@@ -154,8 +164,7 @@ def seed(*, now: datetime | None = None) -> dict[str, object]:
     record(pb, "identity", eos + timedelta(minutes=20), text="present")
     record(pb, "rcp", eos + timedelta(minutes=25), 97.4, "%")
     record(pb, "activity", eos + timedelta(minutes=15),
-           _activity_measured("Pb-212", 3.0e8, pb.calibration_time,
-                              eos + timedelta(minutes=15), 1.02) / 1e6, "MBq")
+           _activity_measured(pb, eos + timedelta(minutes=15), 1.02) / 1e6, "MBq")
     record(pb, "ph", eos + timedelta(minutes=18), 6.8, "pH")
     record(pb, "endotoxin", eos + timedelta(minutes=40), 1.2, "EU/mL")
     record(pb, "filter-integrity", eos + timedelta(minutes=10), text="pass")
@@ -234,16 +243,19 @@ def lab_reading(code: str, value: float | None) -> EnteredNumber | None:
 def _demo_record(analyst, batch, code, at, value=None, unit="", text="", **method_times):
     """Record and judge a result at once: seed() runs in one transaction, so the evaluation
     it schedules on commit would come too late for the signatures below (it then finds the
-    evaluation made here and leaves it)."""
+    evaluation made here and leaves it). The demo site counts its strips on the product's
+    own line where the test asks for the counting window."""
+    criterion = batch.specification.criteria.get(test_code=code)
     kind = {"rcp": InstrumentKind.RADIO_TLC, "activity": InstrumentKind.DOSE_CALIBRATOR,
             "activity-conc": InstrumentKind.DOSE_CALIBRATOR,
             "endotoxin": InstrumentKind.ENDOTOXIN_READER, "ph": InstrumentKind.PH_METER,
             "identity": InstrumentKind.HPGE, "vector-integrity": InstrumentKind.HPLC,
             "ac226-share": InstrumentKind.HPGE, "rn-impurities": InstrumentKind.HPGE}.get(code)
     result = result_record(
-        actor=analyst, batch=batch, criterion=batch.specification.criteria.get(test_code=code),
-        measured_at=at, value=lab_reading(code, value), unit=unit, value_text=text,
-        method_times=method_times,
+        actor=analyst, batch=batch, criterion=criterion, measured_at=at,
+        value=lab_reading(code, value), unit=unit, value_text=text, method_times=method_times,
+        counting_window=(CountingWindow.PRODUCT_LINE
+                         if criterion.validity == Validity.COUNTING_WINDOW else ""),
         instrument=Instrument.objects.filter(kind=kind).first() if kind else None)
     result_evaluate(result_id=result.id)
     return result
@@ -278,7 +290,7 @@ def seed_dispositions(users, *, now: datetime | None = None) -> dict[str, list[B
         return batch
 
     def reading(nuclide, batch, at, share):
-        return _activity_measured(nuclide, batch.activity_bq, batch.calibration_time, at, share)
+        return _activity_measured(batch, at, share)
 
     # 225Ac, made two hours ago: every release-required test passed, reviewed by QA and
     # released by the QP before the sterility result (certificate lists it as pending).
@@ -452,8 +464,7 @@ def _history_results(analyst, batch, eos, rows) -> None:
     for test_code, minutes, value, unit, text, method_times in rows:
         at = eos + timedelta(minutes=minutes)
         if value in ("activity", "activity-conc"):
-            reading = _activity_measured(batch.product.nuclide, batch.activity_bq,
-                                         batch.calibration_time, at, 1.0)
+            reading = _activity_measured(batch, at, 1.0)
             value = reading / 1e6 / (batch.volume_ml if value == "activity-conc" else 1)
         times = {name: eos + timedelta(minutes=m) for name, m in method_times.items()}
         with _demo_clock(at + timedelta(minutes=1)):

@@ -21,7 +21,7 @@ from qc.units import (
     parse_activity,
 )
 
-from .models import Elution, SourceLot
+from .models import CountingWindow, Elution, SourceLot
 from .records.checks import split_censored
 from .records.lots import (
     LOT_NUMBER_EXAMPLE,
@@ -195,6 +195,9 @@ class ResultForm(LabForm):
     value_text = forms.CharField(label="Result", max_length=200, required=False)
     measured_at = LocalDateTimeField(label="Measured at")
     developed_at = LocalDateTimeField(label="TLC developed at", required=False)
+    counting_window = forms.ChoiceField(
+        label="Counting window", required=False,
+        choices=[("", "Choose the window the strip was counted in"), *CountingWindow.choices])
     instrument = forms.ModelChoiceField(
         queryset=Instrument.objects.filter(in_service=True), required=False,
         empty_label="No instrument (manual)", label="Instrument")
@@ -234,8 +237,20 @@ class ResultForm(LabForm):
             self.fields["developed_at"].help_text = (
                 f"{criterion.validity_nuclide or 'The daughter'} regrows from this time; the count "
                 "is valid only once it is back in equilibrium. " + zone_hint())
+        elif criterion.validity == Validity.COUNTING_WINDOW:
+            self.fields["developed_at"].help_text = (
+                f"Needed for a wide window: the {criterion.validity_nuclide} on the strip renews "
+                "from this time. " + zone_hint())
         else:
             del self.fields["developed_at"]
+        if criterion.validity == Validity.COUNTING_WINDOW:
+            self.fields["counting_window"].required = True
+            self.fields["counting_window"].help_text = (
+                "The product's own line reads the product alone and is valid at once; a wide "
+                f"window also counts {criterion.validity_nuclide}, and is valid only once the "
+                f"{criterion.validity_nuclide} on the strip has renewed.")
+        else:
+            del self.fields["counting_window"]
         if correction:
             self.fields["reason"].required = True
         else:
@@ -271,6 +286,8 @@ class ResultForm(LabForm):
             arguments["censor"] = getattr(self, "censor", "")
         if data.get("developed_at"):
             arguments["method_times"] = {"developed_at": data["developed_at"]}
+        if "counting_window" in self.fields:
+            arguments["counting_window"] = data.get("counting_window", "")
         return arguments
 
 

@@ -209,6 +209,11 @@ class RawDataFile(models.Model):
         return f"{self.original_name or 'raw data'} ({self.sha256[:12]})"
 
 
+class CountingWindow(models.TextChoices):
+    PRODUCT_LINE = "product_line", "The product's own gamma line (e.g. Pb-212 238.6 keV)"
+    WIDE = "wide", "A wide window (the product with its daughters)"
+
+
 class Result(AppendOnlyModel):
     """A measured result. Never updated or deleted: a correction supersedes it."""
 
@@ -232,6 +237,10 @@ class Result(AppendOnlyModel):
     measured_at = models.DateTimeField()
     method_times = models.JSONField(default=dict, blank=True,
                                     help_text="Method-specific times, e.g. developed_at of a TLC.")
+    counting_window = models.CharField(
+        max_length=12, blank=True, choices=CountingWindow.choices,
+        help_text="The window a strip was counted in, where its criterion needs it: the "
+        "product's own gamma line (e.g. Pb-212 238.6 keV) or a wide window.")
     instrument = models.ForeignKey(Instrument, null=True, blank=True, on_delete=models.PROTECT)
     raw_data = models.ForeignKey(RawDataFile, null=True, blank=True, on_delete=models.PROTECT)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,

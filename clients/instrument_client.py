@@ -18,6 +18,8 @@ CSV columns (header row required):
     value_text                     a text result (e.g. "conforms")
     measured_at                    ISO 8601 with UTC offset, e.g. 2026-11-22T09:30:00+01:00
     <name>_at                      any other *_at column is a method time, e.g. developed_at
+    counting_window                optional: product_line or wide, for a strip whose test
+                                   needs it (212Pb radio-TLC)
     raw_data                       optional path (relative to the CSV) of a raw data file;
                                    rows with a file are sent one by one as multipart
 """
@@ -40,7 +42,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib import error, request
 
-RESULT_FIELDS = ("lot_number", "test_code", "value", "unit", "value_text", "measured_at")
+RESULT_FIELDS = ("lot_number", "test_code", "value", "unit", "value_text", "measured_at",
+                 "counting_window")
 BULK_LIMIT = 500
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 

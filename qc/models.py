@@ -112,6 +112,15 @@ class Validity(models.TextChoices):
     RECOUNT_LINE = "recount_line", (
         "Recount once the product's own activity on the counted line is below a fraction of "
         "what the impurity at its limit supports")
+    DAUGHTER_RATIO = "daughter_ratio", (
+        "Equilibrium calibrator setting: valid once the daughter is within a tolerance of "
+        "equilibrium")
+    DAUGHTER_CORRECTION = "daughter_correction", (
+        "Equilibrium calibrator setting: the reading corrected to the product with the "
+        "daughter's state at the reading")
+    COUNTING_WINDOW = "counting_window", (
+        "Strip count: valid at once on the product's line, in a wide window once the "
+        "daughter on the strip has renewed")
 
 
 class Criterion(models.Model):
@@ -155,15 +164,18 @@ class Criterion(models.Model):
     )
     validity = models.CharField(max_length=24, choices=Validity.choices, default=Validity.NONE)
     validity_nuclide = models.CharField(
-        max_length=12, blank=True, help_text="Daughter whose equilibrium makes a count valid; "
-        "for a breakthrough recount, the nuclide whose gamma line is counted (e.g. Pb-212 "
-        "for 238.6 keV)."
+        max_length=12, blank=True, help_text="Daughter whose equilibrium makes a count valid "
+        "(or corrects a calibrator reading); for a breakthrough recount, the nuclide whose "
+        "gamma line is counted (e.g. Pb-212 for 238.6 keV)."
     )
     validity_value = models.FloatField(
         null=True, blank=True,
         help_text="Equilibrium fraction (e.g. 0.99), number of product half-lives, or for a "
         "recount the largest share (e.g. 0.1) the product's own activity on the counted line "
-        "may have of what the impurity at its limit supports.",
+        "may have of what the impurity at its limit supports; for an equilibrium calibrator "
+        "setting the tolerance (e.g. 0.02) or, when corrected, the product's own share of the "
+        "equilibrium reading (e.g. 0.1); for a strip count in a wide window the share (e.g. "
+        "0.1) of the impurity at the limit the daughter may move.",
     )
     earliest_after = models.DurationField(
         null=True, blank=True,

@@ -109,6 +109,12 @@ class ResultInSerializer(serializers.Serializer):
     method_times = MethodTimesField(
         required=False, default=dict,
         help_text="Method-specific times with offsets, e.g. developed_at of a TLC strip.")
+    counting_window = StrictCharField(
+        required=False, allow_blank=True, max_length=20, default="",
+        help_text="The window a strip was counted in, where the test needs it (e.g. 212Pb "
+                  "radio-TLC): product_line (the product's own gamma line, e.g. Pb-212 "
+                  "238.6 keV; valid at once) or wide (valid once the daughter on the strip "
+                  "has renewed after developed_at).")
     instrument = StrictCharField(
         required=False, max_length=60,
         help_text="Serial of the instrument (staff only; a key always reports as its own "
@@ -270,6 +276,9 @@ class ResultOutSerializer(serializers.Serializer):
     value_text = serializers.CharField()
     measured_at = serializers.DateTimeField()
     method_times = serializers.DictField(child=serializers.CharField())
+    counting_window = serializers.CharField(
+        help_text="product_line or wide where the strip's counting window was recorded; "
+                  "empty otherwise.")
     instrument = serializers.SerializerMethodField()
     raw_data = serializers.SerializerMethodField()
     recorded_by = serializers.CharField(source="recorded_by.username")

@@ -134,7 +134,8 @@ class ResultCreateView(ApiView):
                 measured_at=v["measured_at"], value=v.get("value"), unit=v["unit"],
                 value_text=v["value_text"], method_times=v["method_times"],
                 instrument=v["instrument_obj"], channel=Channel.API,
-                raw_data_upload=v.get("raw_data"), censor=v["censor"])
+                raw_data_upload=v.get("raw_data"), censor=v["censor"],
+                counting_window=v["counting_window"])
         except DjangoValidationError as exc:
             raise validation_problem(_service_errors(exc, v["method_times"])) from None
         body = ResultOutSerializer(result, context={"fresh": True}).data
@@ -180,8 +181,8 @@ class BulkResultCreateView(ApiView):
         inputs = [ResultInput(
             batch=v["batch"], criterion=v["criterion"], measured_at=v["measured_at"],
             value=v.get("value"), unit=v["unit"], value_text=v["value_text"],
-            method_times=v["method_times"], instrument=v["instrument_obj"], censor=v["censor"])
-            for _, v in validated]
+            method_times=v["method_times"], instrument=v["instrument_obj"], censor=v["censor"],
+            counting_window=v["counting_window"]) for _, v in validated]
         actor, actor_name = _actor(request)
         try:
             results = result_record_many(actor=actor, actor_name=actor_name, items=inputs,

@@ -35,6 +35,7 @@ def measurement(result: Result):
         method_times={k: datetime.fromisoformat(v) for k, v in result.method_times.items()},
         reference_time=reference_time, censor=result.censor,
         figures=result.figures if result.value is not None else None,
+        counting_window=result.counting_window,
     )
 
 

@@ -11,12 +11,12 @@ from django.utils import timezone
 from qc.errors import RuleViolation
 from qc.formatting import format_duration, utc_text
 from qc.instruments import require_qualified
-from qc.models import Criterion, Instrument
+from qc.models import Criterion, Instrument, Validity
 from qc.roles import Role, has_role
 from qc.units import UnitError, check_physical_range, input_unit_for, to_canonical
 
 from ..lifecycle import RESULT_ACCEPTING_STATUSES
-from ..models import Batch, BatchStatus, Channel, Result
+from ..models import Batch, BatchStatus, Channel, CountingWindow, Result
 
 
 def require_aware(errors: dict[str, list[str]], field: str, value: datetime | None) -> None:
@@ -80,6 +80,30 @@ def censor_errors(criterion: Criterion, censor: str) -> dict[str, list[str]]:
                           "limit) or '>' (above), e.g. '< 2.5'."]}
     if criterion.is_text:
         return {"value_text": [f"{criterion.name} takes a text result, not '{censor} value'."]}
+    return {}
+
+
+def window_errors(criterion: Criterion, counting_window: str,
+                  method_times: dict[str, datetime]) -> dict[str, list[str]]:
+    """The counting window a strip count records: required where the criterion's validity
+    depends on it, and a wide window needs the development time its wait counts from."""
+    choices = dict(CountingWindow.choices)
+    if counting_window and counting_window not in choices:
+        return {"counting_window": [f"{counting_window!r} is not a counting window; use "
+                                    + " or ".join(f"{k!r} ({v})" for k, v in choices.items())
+                                    + "."]}
+    if criterion.validity != Validity.COUNTING_WINDOW:
+        return {}
+    product = criterion.specification.product.nuclide
+    if not counting_window:
+        return {"counting_window": [
+            f"{criterion.name} is valid only with its counting window recorded: "
+            f"'product_line' ({product}'s own line, valid at once) or 'wide' (valid once the "
+            f"{criterion.validity_nuclide} on the strip has renewed after development)."]}
+    if counting_window == CountingWindow.WIDE and "developed_at" not in method_times:
+        return {"developed_at": [
+            "A count in a wide window is valid only some time after the strip was developed; "
+            "record when it was developed (developed_at)."]}
     return {}
 
 

@@ -28,6 +28,7 @@ from .checks import (
     check_open_for,
     check_recorder,
     result_errors,
+    window_errors,
 )
 from .raw_data import raw_data_store
 
@@ -36,7 +37,7 @@ def _new_result(*, actor, locked: Batch, criterion: Criterion, canonical_value: 
                 value, unit: str, value_text: str, measured_at: datetime,
                 method_times: dict[str, datetime], instrument: Instrument | None, channel: str,
                 raw_data: RawDataFile | None = None, supersedes: Result | None = None,
-                reason: str = "", censor: str = "") -> Result:
+                reason: str = "", censor: str = "", counting_window: str = "") -> Result:
     # the digits as entered (an EnteredNumber's text) are kept: they are its precision
     number = "" if criterion.is_text or value is None else entered_text(value)
     return Result(
@@ -47,20 +48,23 @@ def _new_result(*, actor, locked: Batch, criterion: Criterion, canonical_value: 
         else "",
         value_text=(value_text or "").strip(), measured_at=measured_at,
         method_times={k: v.isoformat() for k, v in method_times.items()},
-        instrument=instrument, raw_data=raw_data, recorded_by=actor, channel=channel,
+        counting_window=counting_window, instrument=instrument, raw_data=raw_data,
+        recorded_by=actor, channel=channel,
         supersedes=supersedes, reason=reason.strip(),
     )
 
 
 def _result_entry(result: Result, *, reason: str = "") -> AuditEntry:
     supersedes = result.supersedes
+    after = {"test_code": result.criterion.test_code, "value": result.value,
+             "unit": result.unit, "entered": result.entered_value, "text": result.value_text,
+             "measured_at": result.measured_at, "channel": result.channel,
+             "instrument": result.instrument.serial if result.instrument else None}
+    if result.counting_window:
+        after["counting_window"] = result.counting_window
     return audit_entry(
         action="result.supersede" if supersedes else "result.record", obj=result,
-        before={"result_id": supersedes.id} if supersedes else None,
-        after={"test_code": result.criterion.test_code, "value": result.value,
-               "unit": result.unit, "entered": result.entered_value, "text": result.value_text,
-               "measured_at": result.measured_at, "channel": result.channel,
-               "instrument": result.instrument.serial if result.instrument else None},
+        before={"result_id": supersedes.id} if supersedes else None, after=after,
         reason=reason, batch_lot=result.batch.lot_number,
     )
 
@@ -91,6 +95,7 @@ def result_record(
     reason: str = "",
     actor_name: str = "",
     censor: str = "",
+    counting_window: str = "",
 ) -> Result:
     """Record one result, or a correction superseding `supersedes` (with a reason), in one
     transaction with its audit events; its evaluation is queued on commit. `raw_data_upload`
@@ -103,6 +108,7 @@ def result_record(
         value_text=value_text, method_times=method_times, supersedes=supersedes, reason=reason,
         now=timezone.now())
     errors.update(censor_errors(criterion, censor))
+    errors.update(window_errors(criterion, counting_window, method_times))
     if errors:
         raise ValidationError(errors)
     check_instrument(instrument, measured_at, criterion)
@@ -131,7 +137,7 @@ def result_record(
                 canonical_value=canonical_value, value=value, unit=unit, value_text=value_text,
                 measured_at=measured_at, method_times=method_times, instrument=instrument,
                 channel=channel, raw_data=raw_data, supersedes=supersedes, reason=reason,
-                censor=censor)
+                censor=censor, counting_window=counting_window)
     if refusal is not None:
         raise refusal
     return result
@@ -141,13 +147,15 @@ def _record_one(*, actor, actor_name: str, locked: Batch, criterion: Criterion,
                 canonical_value: float | None, value, unit: str, value_text: str,
                 measured_at: datetime, method_times: dict[str, datetime],
                 instrument: Instrument | None, channel: str, raw_data: RawDataFile | None,
-                supersedes: Result | None, reason: str, censor: str = "") -> Result:
+                supersedes: Result | None, reason: str, censor: str = "",
+                counting_window: str = "") -> Result:
     """The writes of result_record, in its transaction, once nothing refuses them."""
     result = _new_result(
         actor=actor, locked=locked, criterion=criterion, canonical_value=canonical_value,
         value=value, unit=unit, value_text=value_text, measured_at=measured_at,
         method_times=method_times, instrument=instrument, channel=channel,
-        raw_data=raw_data, supersedes=supersedes, reason=reason, censor=censor)
+        raw_data=raw_data, supersedes=supersedes, reason=reason, censor=censor,
+        counting_window=counting_window)
     result.save()
     entries = [_result_entry(result, reason=reason)]
     if locked.status == BatchStatus.REGISTERED:
@@ -173,6 +181,7 @@ class ResultInput:
     method_times: dict[str, datetime] = dataclasses.field(default_factory=dict)
     instrument: Instrument | None = None
     censor: str = ""
+    counting_window: str = ""
 
 
 class ResultsRefused(Exception):
@@ -203,6 +212,8 @@ def result_record_many(*, actor, items: Sequence[ResultInput], channel: str = Ch
             value=item.value, unit=item.unit, value_text=item.value_text,
             method_times=item.method_times, supersedes=None, reason="", now=now)
         item_errors.update(censor_errors(item.criterion, item.censor))
+        item_errors.update(window_errors(item.criterion, item.counting_window,
+                                         item.method_times))
         if item_errors:
             errors[index] = ValidationError(item_errors)
             continue
@@ -230,7 +241,7 @@ def result_record_many(*, actor, items: Sequence[ResultInput], channel: str = Ch
                 canonical_value=canonical_value, value=item.value, unit=item.unit,
                 value_text=item.value_text, measured_at=item.measured_at,
                 method_times=item.method_times, instrument=item.instrument, channel=channel,
-                censor=item.censor))
+                censor=item.censor, counting_window=item.counting_window))
         if not (errors or refusals):
             _record_many(actor=actor, actor_name=actor_name, results=results)
     if errors or refusals:
@@ -290,6 +301,7 @@ def result_correct(*, actor, result: Result, reason: str, **new_values) -> Resul
         "measured_at": old.measured_at, "instrument": old.instrument, "raw_data": old.raw_data,
         "channel": Channel.WEB,
         "method_times": {k: datetime.fromisoformat(v) for k, v in old.method_times.items()},
+        "counting_window": old.counting_window,
     }
     if old.criterion.is_text:
         values["value_text"] = old.value_text

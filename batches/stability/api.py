@@ -63,6 +63,9 @@ class StabilityResultInSerializer(serializers.Serializer):
     value_text = StrictCharField(required=False, allow_blank=True, max_length=200, default="")
     measured_at = AwareDateTimeField(help_text="When it was measured, with its UTC offset.")
     method_times = MethodTimesField(required=False, default=dict)
+    counting_window = StrictCharField(
+        required=False, allow_blank=True, max_length=20, default="",
+        help_text="product_line or wide, where the test needs the strip's counting window.")
     instrument = StrictCharField(required=False, max_length=60)
 
 
@@ -160,7 +163,8 @@ class StabilityResultCreateView(ApiView):
                 time_point_after_eos=timedelta(hours=v["time_point_h"]),
                 test_code=v["test_code"], measured_at=v["measured_at"], value=v.get("value"),
                 unit=v["unit"], value_text=v["value_text"], method_times=v["method_times"],
-                instrument=instrument, channel=Channel.API)
+                instrument=instrument, channel=Channel.API,
+                counting_window=v["counting_window"])
         except DjangoValidationError as exc:
             raise validation_problem(django_errors(exc)) from None
         return Response(StabilityResultOutSerializer(result).data, status=201)

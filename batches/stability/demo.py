@@ -118,7 +118,9 @@ def _pull(analyst, protocol, lot: Batch, point, code: str, value) -> None:
         stability_result_record(
             actor=analyst, batch=lot, protocol=protocol, time_point_after_eos=point.after_eos,
             test_code=code, measured_at=measured, value=None if text else round(value, 2),
-            unit="" if text else unit, value_text=text, method_times=times)
+            unit="" if text else unit, value_text=text, method_times=times,
+            counting_window="product_line" if code == "rcp" and lot.product.nuclide == "Pb-212"
+            else "")
 
 
 @transaction.atomic

@@ -24,7 +24,7 @@ from qc.stability.plan import protocol_plan
 
 from ..lifecycle import RELEASED_STATUSES, lock_batch
 from ..models import Batch, BatchStatus, Channel
-from ..records.checks import check_instrument, result_errors
+from ..records.checks import check_instrument, result_errors, window_errors
 from .models import StabilityAlert, StabilityResult
 from .pulls import PullRefused, classify_pull
 from .selectors import batch_eos_concentration
@@ -88,14 +88,17 @@ def _check_recorder(actor, channel: str) -> None:
 
 
 def _judge(batch: Batch, criterion, *, value: float | None, value_text: str,
-           measured_at: datetime, method_times: dict[str, datetime], engine):
+           measured_at: datetime, method_times: dict[str, datetime], engine,
+           counting_window: str = ""):
     outcome = evaluate(
         rule_for(criterion),
         Measurement(value=value, text=value_text, measured_at=measured_at,
-                    method_times=method_times),
+                    method_times=method_times, counting_window=counting_window),
         BatchTimes(product_nuclide=batch.product.nuclide, eos=batch.eos,
                    calibration_time=batch.calibration_time, expiry=batch.expiry,
-                   activity_at_calibration_bq=batch.activity_bq, volume_ml=batch.volume_ml),
+                   activity_at_calibration_bq=batch.activity_bq, volume_ml=batch.volume_ml,
+                   daughters_separated_at=batch.daughters_separated_at,
+                   daughters_in_equilibrium=batch.daughters_not_separated),
         engine)
     if outcome.verdict == Verdict.INVALID:
         raise RuleViolation(outcome.message, code="measured_too_early")
@@ -133,6 +136,7 @@ def stability_result_record(
     value_text: str = "", method_times: dict[str, datetime] | None = None,
     instrument: Instrument | None = None, channel: str = Channel.WEB,
     supersedes: StabilityResult | None = None, reason: str = "", actor_name: str = "",
+    counting_window: str = "",
 ) -> StabilityResult:
     """Record one stability result. Refused: a time point or test the protocol lacks, a pull
     more than DEVIATION_FACTOR x its tolerance away, a count before its validity wait."""
@@ -148,6 +152,7 @@ def stability_result_record(
         batch=batch, criterion=criterion, measured_at=measured_at, value=value, unit=unit,
         value_text=value_text, method_times=method_times, supersedes=None, reason="",
         now=timezone.now())
+    errors.update(window_errors(criterion, counting_window, method_times))
     if supersedes is not None:
         if (supersedes.batch_id, supersedes.time_point_id, supersedes.criterion_id) != (
                 batch.pk, point.pk, criterion.pk):
@@ -166,7 +171,8 @@ def stability_result_record(
         raise ValidationError({"measured_at": [str(exc)]}) from None
     engine = site_engine()
     outcome = _judge(batch, criterion, value=canonical, value_text=value_text,
-                     measured_at=measured_at, method_times=method_times, engine=engine)
+                     measured_at=measured_at, method_times=method_times, engine=engine,
+                     counting_window=counting_window)
     dose = float(product_dose_gy(engine, batch.product.nuclide,
                                  batch_eos_concentration(batch, engine),
                                  [after_eos_s])["total"][0])

@@ -18,7 +18,7 @@ from qc.stability.models import StabilityProtocol
 from qc.stability.plan import protocol_plan
 
 from ..forms import LabForm, LocalDateTimeField, SignForm
-from ..models import Batch
+from ..models import Batch, CountingWindow
 from ..web.common import add_service_errors, role_required, staff_required
 from .chart import render_study
 from .models import StabilityAlert
@@ -92,6 +92,12 @@ class StabilityResultForm(LabForm):
     developed_at = LocalDateTimeField(label="TLC developed at", required=False,
                                       help_text="For a radio-TLC count: when the strip was "
                                       "developed (the daughters regrow from then).")
+    counting_window = forms.ChoiceField(
+        label="Counting window", required=False,
+        choices=[("", "Not stated"), *CountingWindow.choices],
+        help_text="For a strip count whose test needs it (212Pb radio-TLC): the product's own "
+        "line (valid at once) or a wide window (valid once the daughter on the strip has "
+        "renewed after development).")
     instrument = forms.ModelChoiceField(queryset=Instrument.objects.filter(in_service=True),
                                         required=False, empty_label="No instrument (manual)")
 
@@ -130,7 +136,8 @@ def stability_result_new(request, code: str):
                 value_text=data.get("value_text") or "",
                 method_times={"developed_at": data["developed_at"]}
                 if data.get("developed_at") else {},
-                instrument=data.get("instrument"))
+                instrument=data.get("instrument"),
+                counting_window=data.get("counting_window") or "")
         except ValidationError as exc:
             add_service_errors(form, exc, {"time_point_after_eos": "time_point"})
         except RuleViolation as exc:

@@ -59,6 +59,8 @@ def _initial_from(result: Result) -> dict:
     number, _, unit = entered.rpartition(" ") if " " in entered else (entered, "", "")
     if number and not result.value_text:
         initial.update(value=number, unit=unit or result.unit)
+    if result.counting_window:
+        initial["counting_window"] = result.counting_window
     developed = (result.method_times or {}).get("developed_at")
     if developed:
         initial["developed_at"] = timezone.localtime(datetime.fromisoformat(developed))

@@ -1,7 +1,8 @@
 """When a measurement is valid at all: a count once a daughter has regrown to equilibrium
-after the strip was developed, or a breakthrough recount once the counted line can see the
-impurity at its limit (qc.evaluation.recount). The wait comes from the decay chain; a typed
-number of product half-lives is only ever a lower bound on it."""
+after the strip was developed, a breakthrough recount once the counted line can see the
+impurity at its limit (qc.evaluation.recount), a reading that sees the daughters once they
+are where its method needs them (qc.evaluation.daughters). The wait comes from the decay
+chain; a typed number of product half-lives is only ever a lower bound on it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from qc.physics.inventory import eos_inventory
 from qc.physics.nuclides import normalise_nuclide
 from qc.physics.recount import RecountImpossible
 
+from .daughters import check_daughter_validity
 from .recount import is_recount, line_text, line_wait_s
 from .values import DEVELOPED_AT, BatchTimes, Measurement, Rule, ceil_second
 
@@ -21,8 +23,10 @@ def check_validity(
     rule: Rule, measurement: Measurement, batch: BatchTimes, engine: DecayEngine
 ) -> tuple[str | None, datetime | None]:
     """(why the measurement is refused, or None; the earliest valid measurement time)."""
-    if rule.validity == "none":
+    if rule.validity in ("none", "daughter_correction"):
         return None, None
+    if rule.validity in ("daughter_ratio", "counting_window"):
+        return check_daughter_validity(rule, measurement, batch, engine)
     product = normalise_nuclide(batch.product_nuclide)
     counted = measurement.measured_at
     if rule.validity == "daughter_equilibrium":

@@ -23,9 +23,16 @@ class Verdict(StrEnum):
 # statement about the product at expiry and must be measured at or after it
 JUDGED_AT = ("measured", "calibration", "expiry")
 QUANTITIES = ("plain", "activity", "activity_concentration", "breakthrough", "impurity_ratio")
-VALIDITIES = ("none", "daughter_equilibrium", "product_half_lives", "recount_line")
+VALIDITIES = ("none", "daughter_equilibrium", "product_half_lives", "recount_line",
+              "daughter_ratio", "daughter_correction", "counting_window")
 RECOUNT_TOLERANCE = 0.1  # default: the product's own activity on the line below 10 % of it
+DAUGHTER_RATIO_TOLERANCE = 0.02  # default: the daughter within 2 % of equilibrium
+WINDOW_TOLERANCE = 0.1  # default: misplaced counts below 10 % of the impurity at the limit
 DEVELOPED_AT = "developed_at"
+# the counting window a result records (counting_window validity): the product's own gamma
+# line (e.g. Pb-212 238.6 keV) counts the product alone; a wide window counts its daughters
+PRODUCT_LINE, WIDE_WINDOW = "product_line", "wide"
+COUNTING_WINDOWS = (PRODUCT_LINE, WIDE_WINDOW)
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,21 @@ class Rule:
         and is valid once it reads the impurity at the upper limit within ``validity_value``
         (default 0.1): the product's own activity on that line has decayed below 10 % of
         what the impurity at its limit supports (qc.physics.recount).
+      daughter_ratio (a reading in a dose calibrator's equilibrium setting): valid once
+        ``validity_nuclide`` is within ``validity_value`` (default 0.02) of its equilibrium
+        ratio with the product at the reading, from the daughters' state the batch records
+        at EOS (qc.physics.daughters).
+      daughter_correction (activity quantities, equilibrium setting): always valid; the
+        reading is corrected to the product's activity by 1 / (s + (1 - s) q), with s =
+        ``validity_value`` the product's own share of the setting's equilibrium reading and
+        q the fraction of equilibrium of ``validity_nuclide`` at the reading; the verdict
+        states the factor.
+      counting_window (a plain % result counted on a strip, e.g. radio-TLC RCP): the result
+        records its counting window. On the product's own line it is valid at once; in a
+        wide window it is valid once the ``validity_nuclide`` that was on the strip when it
+        was developed is at most ``validity_value`` (default 0.1) x the impurity at the
+        limit / the product at the limit of the daughter on the strip (worst case: all of
+        the old daughter on the wrong spot and the window counting the daughter alone).
     """
 
     test_code: str
@@ -89,6 +111,8 @@ class Measurement:
     # the significant figures it was entered with (qc.entered): the message says the measured
     # value with them; None: the message register's own
     figures: int | None = None
+    # the counting window the result records (COUNTING_WINDOWS), or "" when none is stated
+    counting_window: str = ""
 
 
 @dataclass(frozen=True)
@@ -156,6 +180,39 @@ def check_rule(rule: Rule) -> None:
         if rule.validity_value is not None and not 0.0 < rule.validity_value < 1.0:
             raise ValueError(f"{rule.test_code}: recount_line tolerance must be between 0 "
                              "and 1, e.g. 0.1")
+    check_daughter_rule(rule)
+
+
+def check_daughter_rule(rule: Rule) -> None:
+    """The validities that follow the product's daughters (qc.evaluation.daughters)."""
+    if rule.validity not in ("daughter_ratio", "daughter_correction", "counting_window"):
+        return
+    if not rule.validity_nuclide:
+        raise ValueError(f"{rule.test_code}: {rule.validity} names the daughter it follows, "
+                         "e.g. Bi-212")
+    value = rule.validity_value
+    if rule.validity == "daughter_correction":
+        if rule.quantity not in ("activity", "activity_concentration"):
+            raise ValueError(f"{rule.test_code}: daughter_correction corrects an activity "
+                             "reading; use it with the activity or activity_concentration "
+                             "quantity")
+        if value is None or not 0.0 < value < 1.0:
+            raise ValueError(f"{rule.test_code}: daughter_correction needs the product's own "
+                             "share of the setting's equilibrium reading, between 0 and 1 "
+                             "(e.g. 0.1; a setting that reads nothing of the product itself "
+                             "cannot be corrected at separation)")
+        return
+    if value is not None and not 0.0 < value < 1.0:
+        raise ValueError(f"{rule.test_code}: the {rule.validity} tolerance must be between 0 "
+                         "and 1, e.g. " + ("0.02" if rule.validity == "daughter_ratio"
+                                            else "0.1"))
+    if rule.validity == "counting_window":
+        limit = rule.lower if rule.lower is not None else rule.upper
+        if (rule.quantity != "plain" or rule.unit != "%" or rule.text_requirement
+                or limit is None or not 0.0 < limit < 100.0):
+            raise ValueError(f"{rule.test_code}: counting_window is for a % result counted "
+                             "on a strip (e.g. radiochemical purity) with a limit between 0 "
+                             "and 100 %")
 
 
 def check_aware(*moments: datetime | None) -> None:

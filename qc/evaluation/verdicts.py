@@ -22,6 +22,7 @@ from qc.physics.nuclides import normalise_nuclide
 from qc.physics.shares import activity_share_percent
 
 from .censored import compare_censored
+from .daughters import calibrator_correction
 from .validity import check_expiry_measurement, check_validity
 from .values import (
     BatchTimes,
@@ -133,19 +134,17 @@ def _project(
     if rule.quantity == "plain":
         return value, _Context(head=where)
 
-    if rule.quantity == "activity":
-        corrected = value * engine.decay_factor(product, seconds(at - measured_at))
+    if rule.quantity in ("activity", "activity_concentration"):
+        factor, correction = 1.0, ""
+        if rule.validity == "daughter_correction":
+            factor, correction = calibrator_correction(rule, measurement, batch, engine)
+        corrected = value * factor * engine.decay_factor(product, seconds(at - measured_at))
+        unit = "Bq" if rule.quantity == "activity" else rule.unit
+        tail = f"; measured {_as_measured(measurement, unit)} at {utc_text(measured_at)}"
+        if rule.quantity == "activity_concentration":
+            return corrected, _Context(head=where, tail=tail + correction)
         return 100.0 * corrected / _product_bq_at(batch, product, engine, at), _Context(
-            head=f" of the stated activity{where}",
-            tail=f"; measured {_as_measured(measurement, 'Bq')} at {utc_text(measured_at)}",
-        )
-
-    if rule.quantity == "activity_concentration":
-        corrected = value * engine.decay_factor(product, seconds(at - measured_at))
-        return corrected, _Context(
-            head=where,
-            tail=f"; measured {_as_measured(measurement, rule.unit)} at {utc_text(measured_at)}",
-        )
+            head=f" of the stated activity{where}", tail=tail + correction)
 
     impurity = normalise_nuclide(rule.impurity_nuclide)
     if rule.quantity == "breakthrough":

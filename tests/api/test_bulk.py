@@ -25,7 +25,7 @@ def api_results():
 def test_it_records_every_result_and_reports_each_by_index(api, ac225_batch, pb212_batch, now,
                                                           committed):
     items = [item(ac225_batch, now), item(pb212_batch, now, test_code="rcp", value=98.1,
-                                          unit="%"),
+                                          unit="%", counting_window="product_line"),
              item(ac225_batch, now, test_code="endotoxin", value=1.5, unit="EU/mL")]
     with committed():
         response = api.post(URL, {"results": items})

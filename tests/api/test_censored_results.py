@@ -66,7 +66,7 @@ def test_the_api_takes_a_censored_value_as_a_signed_string(api, pb212_batch, now
 def test_the_api_takes_above_99_percent_for_rcp(api, pb212_batch, now):
     response = api.post("/api/v1/results/", {
         "lot_number": pb212_batch.lot_number, "test_code": "rcp", "value": "> 99",
-        "unit": "%", "measured_at": now.isoformat()})
+        "unit": "%", "measured_at": now.isoformat(), "counting_window": "product_line"})
     assert response.status_code == 201, response.content
     assert Result.objects.get().entered_value == "> 99 %"  # as posted
 

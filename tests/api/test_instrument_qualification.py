@@ -32,7 +32,8 @@ def test_the_service_refuses_rcp_from_a_ph_meter_naming_its_qualification(
         pb212_batch, analyst, ph_meter, now):
     with pytest.raises(RuleViolation) as refused:
         result_record(actor=analyst, batch=pb212_batch, criterion=criterion(pb212_batch, "rcp"),
-                      measured_at=now, value=97.0, unit="%", instrument=ph_meter)
+                      measured_at=now, value=97.0, unit="%", instrument=ph_meter,
+                      counting_window="product_line")
     assert refused.value.code == "instrument_not_qualified"
     assert "PH-0001 (pH meter) is not qualified for rcp; it is qualified for ph" in str(
         refused.value)

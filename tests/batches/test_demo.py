@@ -72,6 +72,19 @@ def test_the_demos_own_history_passes_the_registration_and_result_rules(signing_
         if result.instrument:
             assert is_qualified(result.instrument, result.criterion.test_code)
     assert Result.objects.filter(criterion__test_code="vector-function").exists()
+    # 212Pb: every radio-TLC strip states its window (the Pb-212 line) and is valid; every
+    # equilibrium-setting reading is corrected to Pb-212 with the batch's daughters and passes
+    pb_rcp = Result.objects.filter(batch__product__code="pb212-dotamtate",
+                                   criterion__test_code="rcp").select_related("evaluation")
+    assert pb_rcp and all(r.counting_window == "product_line" and r.evaluation.verdict == "pass"
+                          for r in pb_rcp)
+    pb_activity = Result.objects.filter(batch__product__code="pb212-dotamtate",
+                                        criterion__test_code="activity")
+    assert pb_activity.count() == 3
+    for result in pb_activity.select_related("evaluation"):
+        assert result.evaluation.verdict == "pass", result.evaluation.message
+        assert "corrected x5.155 to Pb-212 (Tl-208 at 10.4 % of equilibrium" in (
+            result.evaluation.message)
 
 
 def test_seed_demo_prints_the_site_url_and_logins_last_and_keeps_task_logs_quiet(

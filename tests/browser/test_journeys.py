@@ -197,7 +197,16 @@ def test_an_operator_registers_a_batch_with_javascript_switched_off(
     page.locator("#id_calibration_time").fill(local(eos + timedelta(hours=1)))
     page.get_by_label("Activity at calibration time").fill("8 MBq")
     page.get_by_label("Volume (mL)").fill("4")
+    # the daughters' state at EOS: a separation after EOS is refused next to its field
+    page.get_by_label("Daughters last separated").fill(local(eos + timedelta(minutes=1)))
+    page.get_by_role("button", name="Register batch").click()
+    errors = page.locator('[data-field="daughters_separated_at"] .field-errors')
+    assert "after the end of synthesis" in errors.inner_text()
+    page.get_by_label("Daughters last separated").fill(local(eos - timedelta(minutes=10)))
     page.get_by_role("button", name="Register batch").click()
     page.wait_for_url(f"{web.url}/batches/AC-NOJS-1/")
-    assert Batch.objects.get(lot_number="AC-NOJS-1").source_lot == lot
+    batch = Batch.objects.get(lot_number="AC-NOJS-1")
+    assert batch.source_lot == lot
+    assert batch.daughters_separated_at == eos - timedelta(minutes=10)
+    assert "last separated" in page.get_by_test_id("daughters").inner_text()
     context.close()
