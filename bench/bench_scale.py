@@ -20,7 +20,9 @@ verify_audit must find the chain intact; the head row and two signed checkpoints
 BENCH_SCALE (default 1) scales every count: BENCH_SCALE=0.01 is a quick try. The bench makes
 its own database (SCALE_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/ar_scale_bench,
 and a second one with the suffix _restore for the restore), drops and re-creates it, and
-drops both at the end unless BENCH_KEEP=1."""
+drops both at the end unless BENCH_KEEP=1. BENCH_REUSE=1 with BENCH_VAR_DIR=<the kept run's
+folder> measures a kept site again (after migrating it to this checkout) without loading it;
+BENCH_PAGES_ONLY=1 stops after the pages."""
 
 import json
 import os
@@ -120,8 +122,8 @@ class Plan:
     def verdict(self, status: str, n: int, k: int) -> str:
         if k < RESULTS_PER_BATCH - n:
             return "invalid"  # an earlier round, repeated after an invalid count
-        if status == "rejected" and k == RESULTS_PER_BATCH - 1:
-            return "fail"
+        if status in ("rejected", "post_release_oos") and k == RESULTS_PER_BATCH - 1:
+            return "fail"  # for a recall: the sterility result, 14 days after release
         return "pass"
 
 
@@ -290,7 +292,8 @@ def load_results(plan: Plan, people, instruments) -> None:
             AND m.k = (r.id - 1) % {RESULTS_PER_BATCH}
         CROSS JOIN LATERAL (SELECT CASE
             WHEN m.k < {RESULTS_PER_BATCH} - m.n THEN 'invalid'
-            WHEN b.status = 'rejected' AND m.k = {RESULTS_PER_BATCH - 1} THEN 'fail'
+            WHEN b.status IN ('rejected', 'post_release_oos')
+                AND m.k = {RESULTS_PER_BATCH - 1} THEN 'fail'
             ELSE 'pass' END AS verdict) v
         ORDER BY r.id""")
     # Review and disposition signatures (ids 2b-1 and 2b), then the certificate rows.
@@ -394,9 +397,13 @@ def batch_events(plan: Plan, row, people, logins: float):
                     after={"document_id": document, "file": f"certificates/{document}.pdf",
                            "status": "issued", "superseded_by": None})
     if status == "post_release_oos":
-        yield Event(at(20160), quinn, "batch.status", "batches.batch", batch_id, lot,
-                    before={"status": "released"}, after={"status": "post_release_oos"},
-                    reason="sterility failed after release: recall")
+        c = crits[-1]
+        yield Event(at(20160), None, "batch.post_release_oos", "batches.batch", batch_id, lot,
+                    before={"status": "released"}, after={
+                        "status": "post_release_oos", "test_code": c.test_code,
+                        "result_id": plan.result_id(batch_id, RESULTS_PER_BATCH - 1),
+                        "notified": ["quinn@example.org"]},
+                    reason=f"{c.name} is out of specification")
 
 
 def load_events(plan: Plan, people, rows, logins_per_batch: float, start_id: int,
@@ -464,25 +471,29 @@ def run_measured(args: list[str], env: dict, log: Path) -> tuple[float, float, i
     return seconds, usage.ru_maxrss / 1024, child.returncode, log.read_text()
 
 
-def median_ms(client, url: str) -> float:
+def medians_ms(client, url: str) -> tuple[float, float]:
+    """Median wall time and median CPU time of this process (the machine is shared: the
+    CPU time shows what a request costs here when other work delays it)."""
     for _ in range(2):
         assert client.get(url).status_code == 200, url
-    times = []
+    wall, cpu = [], []
     for _ in range(REPEATS):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         response = client.get(url)
-        times.append(time.perf_counter() - start)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
         assert response.status_code == 200, url
-    return 1000 * statistics.median(times)
+    return 1000 * statistics.median(wall), 1000 * statistics.median(cpu)
 
 
-def query_count(client, url: str) -> int:
+def queries(client, url: str) -> tuple[int, float]:
+    """The number of queries of one request and their total time in ms."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as captured:
         client.get(url)
-    return len(captured)
+    return len(captured), 1000 * sum(float(q["time"]) for q in captured.captured_queries)
 
 
 def sign_one_release(people, batch_id: int) -> None:
@@ -533,9 +544,11 @@ def pages(people, in_qc_lot: str, released_lot: str) -> None:
         for name, url in urls.items():
             if name == "batch_audit" and role != "qp":
                 continue  # the per-batch trail is for QA and the QP
-            print(f"scale_{name}_ms_median_{role}={median_ms(client, url):.1f}", flush=True)
-        for name in ("dashboard", "batch_list", "batch_page"):
-            print(f"scale_{name}_queries_{role}={query_count(client, urls[name])}")
+            wall, cpu = medians_ms(client, url)
+            count, db_ms = queries(client, url)
+            print(f"scale_{name}_ms_median_{role}={wall:.1f}", flush=True)
+            print(f"scale_{name}_cpu_ms_median_{role}={cpu:.1f} "
+                  f"scale_{name}_queries_{role}={count} scale_{name}_db_ms_{role}={db_ms:.1f}")
 
 
 def counts() -> str:
@@ -547,16 +560,8 @@ def counts() -> str:
             f"certificates, {AuditEvent.objects.count()} audit events")
 
 
-def main() -> None:
-    total_started = time.perf_counter()
-    var = Path(tempfile.mkdtemp(prefix="bench-scale-"))
-    env = prepare_environment(var)
-    print(f"bench-scale: scale {SCALE} ({BATCHES} batches, ~{BATCHES * RESULTS_PER_BATCH} "
-          f"results, ~{EVENTS} audit events) in {urlsplit(DB_URL).path[1:]}", file=sys.stderr)
-    recreate(DB_URL)
-    import django
-
-    django.setup()
+def load_site(env: dict, var: Path):
+    """Make the database and fill it; (people, in-QC lot, released lot) for the pages."""
     from django.core.management import call_command
     from django.db import connection, transaction
     from django.utils import timezone
@@ -600,19 +605,53 @@ def main() -> None:
         step("vacuum analyze, checkpoint", started)
         if label == "tenth":
             verify(env, var, "tenth")
-    load_s = time.perf_counter() - started
     print(f"loaded {counts()}", file=sys.stderr)
-    print(f"scale_load_s={load_s:.0f}")
-
+    print(f"scale_load_s={time.perf_counter() - started:.0f}")
     sign_one_release(people, released[0])
-    pages(people, in_qc[1], released[1])
+    return people, in_qc[1], released[1]
+
+
+def kept_site():
+    """BENCH_REUSE=1: the site a run with BENCH_KEEP=1 left (migrated to this checkout)."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from batches.models import Batch
+
+    call_command("migrate", verbosity=0)
+    people = {u.username: u for u in get_user_model().objects.filter(
+        username__in=["olga", "ana", "rui", "quinn"])}
+    newest = Batch.objects.filter(product__code="ac225-psma-it").order_by("-eos")
+    return (people, newest.filter(status="in_qc").first().lot_number,
+            newest.filter(status="released").first().lot_number)
+
+
+def main() -> None:
+    total_started = time.perf_counter()
+    reuse = os.environ.get("BENCH_REUSE") == "1"
+    var = Path(os.environ.get("BENCH_VAR_DIR") or tempfile.mkdtemp(prefix="bench-scale-"))
+    env = prepare_environment(var)
+    print(f"bench-scale: scale {SCALE} ({BATCHES} batches, ~{BATCHES * RESULTS_PER_BATCH} "
+          f"results, ~{EVENTS} audit events) in {urlsplit(DB_URL).path[1:]}, {var}"
+          f"{' (reused)' if reuse else ''}", file=sys.stderr)
+    if not reuse:
+        recreate(DB_URL)
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    people, in_qc_lot, released_lot = kept_site() if reuse else load_site(env, var)
+    pages(people, in_qc_lot, released_lot)
+    if os.environ.get("BENCH_PAGES_ONLY") == "1":
+        return
     verify(env, var, "all")
 
     seconds, _, code, output = run_measured(["backup", "--output-dir", str(var / "backups")],
                                             env, var / "backup.log")
     print(f"bench-scale backup: {output.strip()}", file=sys.stderr)
     print(f"scale_backup_s={seconds:.1f}")
-    archive = next((var / "backups").glob("*.tar.gz"))
+    archive = sorted((var / "backups").glob("*.tar.gz"))[-1]
     print(f"scale_backup_archive_mb={archive.stat().st_size / 1e6:.0f}")
     connection.close()
     recreate(RESTORE_URL)
