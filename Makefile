@@ -17,7 +17,7 @@ DEMO_ENV := DEBUG=true DATABASE_URL= CELERY_BROKER_URL= LOG_FORMAT=text \
 TEST_ENV := SECRET_KEY=test-only-secret-key-not-for-production DEBUG=false \
 	SIGNING_P12_PASSPHRASE=test-signing-passphrase
 
-.PHONY: demo test test-browser venv lint smoke nginx bench-decay bench-api bench-release bench-web bench-recovery clean browser-deps
+.PHONY: demo test test-browser venv lint smoke nginx bench-decay bench-api bench-release bench-web bench-recovery bench-scale clean browser-deps
 
 # Two stamps: the demo needs only the runtime dependencies; tests, lint and benchmarks the
 # dev extras as well.
@@ -83,6 +83,12 @@ bench-web: $(STAMP)
 # return, on the local PostgreSQL and Redis.
 bench-recovery: $(STAMP)
 	$(BIN)/python bench/bench_recovery.py
+
+# A ten-year site on PostgreSQL (150 000 batches, 3 million results, 10 million audit events):
+# page times, verify_audit time and memory, backup and restore times. BENCH_SCALE=0.01 for a
+# quick try; it makes and drops its own database (SCALE_DATABASE_URL; BENCH_KEEP=1 keeps it).
+bench-scale: $(STAMP)
+	$(BIN)/python bench/bench_scale.py
 
 # Render + sign medians in process, then release latency through a real worker on
 # PostgreSQL and Redis (the local ones unless DATABASE_URL / CELERY_BROKER_URL are set).

@@ -170,7 +170,9 @@ class Batch(models.Model):
     class Meta:
         ordering = ["-eos"]
         verbose_name_plural = "batches"
-        indexes = [models.Index(fields=["status", "-eos"])]
+        # (status, -eos) for the dashboard's status queries; -eos alone for the batch list,
+        # which pages through every batch newest first.
+        indexes = [models.Index(fields=["status", "-eos"]), models.Index(fields=["-eos"])]
         constraints = [
             models.CheckConstraint(condition=Q(activity_bq__gt=0), name="batch_activity_positive"),
             models.CheckConstraint(condition=Q(volume_ml__gt=0), name="batch_volume_positive"),

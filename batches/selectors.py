@@ -85,7 +85,9 @@ ALERT_ROWS = 30
 
 
 def status_counts() -> list[tuple[str, str, int]]:
-    counts = dict(Batch.objects.order_by().values_list("status").annotate(n=Count("id")))
+    # COUNT(*), not COUNT(id): PostgreSQL then counts from the status index alone (an
+    # index-only scan) instead of reading every batch row, decay tables and all.
+    counts = dict(Batch.objects.order_by().values_list("status").annotate(n=Count("*")))
     return [(value, label, counts.get(value, 0)) for value, label in BatchStatus.choices]
 
 
