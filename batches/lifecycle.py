@@ -12,7 +12,7 @@ then waited for a batch another writer holds while it waits for the head would d
 
 from collections.abc import Iterable
 
-from config.sql import fetch_locked
+from config.sql import fetch_locked, fetch_one_related
 
 from .models import Batch, BatchStatus
 
@@ -49,3 +49,10 @@ def lock_batch(batch_id: int) -> Batch:
     if batch_id not in locked:
         raise Batch.DoesNotExist(f"batch {batch_id} does not exist")
     return locked[batch_id]
+
+
+def lock_batch_by_lot(lot_number: str) -> Batch | None:
+    """The batch with this lot number, with its specification, locked for update (as
+    lock_batch), or None: the lookup and the lock in one query, for a writer that knows the
+    batch only by its lot number and locks no other batch."""
+    return fetch_one_related(Batch, "specification", for_update=True, lot_number=lot_number)

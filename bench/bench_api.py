@@ -106,6 +106,7 @@ def seed(now: datetime) -> dict:
     from batches.records import registration
     from config.celery import app
     from qc.api_keys import api_key_create
+    from qc.instruments import instrument_qualify
     from qc.models import Instrument, InstrumentKind, Product
 
     demo = demo_seed(now=now)
@@ -126,6 +127,8 @@ def seed(now: datetime) -> dict:
     instrument = Instrument.objects.create(serial="BENCH-0001", name="Bench instrument",
                                            kind=InstrumentKind.OTHER,
                                            calibration_due=(now + timedelta(days=30)).date())
+    instrument_qualify(actor=None, instrument=instrument, test_codes=[c for c, *_ in TESTS],
+                       reason="bench: qualified for the tests it posts")
     _, key = api_key_create(actor=users["admin"], instrument=instrument,
                             test_codes=[code for code, *_ in TESTS])
     plain_user = get_user_model().objects.create_user("bench-plain-drf", password=None)

@@ -127,10 +127,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 else:
-    # Parameters sent apart from the SQL let psycopg prepare a statement the fifth time a
-    # connection runs it, so PostgreSQL stops parsing and planning the same queries on every
-    # request (bench-api, A/B on the same machine: 84 -> 113 single results/s).
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+    # Parameters sent apart from the SQL (server-side binding), and a statement prepared the
+    # fifth time a connection runs it (psycopg's prepare_threshold, which Django turns off
+    # unless it is set), so PostgreSQL stops parsing and planning the same queries on every
+    # request (bench-api, A/B on the same machine: server-side binding 84 -> 113 single
+    # results/s).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5)
     # A database host that drops packets fails a connection in 10 s instead of the system's
     # TCP timeout (minutes): the page says so, and a worker puts its task back (task_base).
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 10)

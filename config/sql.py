@@ -95,6 +95,38 @@ def fetch_one(model: type[M], *, for_update: bool = False, **equal) -> M | None:
     return None if row is None else from_row(model, row)
 
 
+@functools.lru_cache(maxsize=32)
+def _fetch_related_sql(model: type[Model], related: str, names: tuple[str, ...], lock: str,
+                       vendor: str) -> str:
+    parent = model._meta.get_field(related).related_model
+    where = " AND ".join(f"{column('t', model, name)} = %s" for name in names)
+    # Only the row of `model` is locked (PostgreSQL: FOR UPDATE OF t), never its parent.
+    lock_clause = f"{_lock_clause(lock)} OF t" if _lock_clause(lock) else ""
+    return (f"SELECT {columns('t', model)}, {columns('r', parent)} FROM {table(model)} t "
+            f"JOIN {table(parent)} r ON {column('r', parent, parent._meta.pk.name)} = "
+            f"{column('t', model, related)} WHERE {where}{lock_clause}")
+
+
+def fetch_one_related(model: type[M], related: str, *, for_update: bool = False, **equal
+                      ) -> M | None:
+    """fetch_one with the row that the (non-null) foreign key `related` points to, loaded in
+    the same query and cached on the instance as select_related(related) would; with
+    `for_update` only the row of `model` is locked."""
+    names = tuple(equal)
+    sql = _fetch_related_sql(model, related, names, "update" if for_update else "",
+                             _connection().vendor)
+    with _connection().cursor() as cursor:
+        cursor.execute(sql, [equal[name] for name in names])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    field = model._meta.get_field(related)
+    width = len(model._meta.concrete_fields)
+    instance = from_row(model, row[:width])
+    field.set_cached_value(instance, from_row(field.related_model, row[width:]))
+    return instance
+
+
 @functools.lru_cache(maxsize=128)
 def _locked_sql(model: type[Model], count: int, lock: str, vendor: str) -> str:
     pk = _quote(model._meta.pk.column)
@@ -159,6 +191,76 @@ def fetch_active_key(*, key_model: type[Model], instrument_model: type[Model],
     key = from_row(key_model, row[:width])
     instrument = from_row(instrument_model, row[width:-1])
     return KeyRow(key=key, instrument=instrument, account_id=row[-1])
+
+
+# --------------------------------------------------------------------------- hash chain
+
+
+@dataclass(frozen=True)
+class ChainLink:
+    """Where insert_chained put an event: its id and the two hashes that link it."""
+
+    id: int
+    prev_hash: str
+    hash: str
+
+
+def _param_type(field, connection) -> str:
+    # Text goes in as text, so an over-long value is refused by the column's varchar(n)
+    # (a cast to varchar(n) would cut it silently); the rest as the column's own type.
+    if field.get_internal_type() in ("CharField", "TextField"):
+        return "text"
+    return field.db_type(connection)
+
+
+@functools.lru_cache(maxsize=8)
+def _chain_sql(event_model: type[Model], head_model: type[Model], vendor: str
+               ) -> tuple[str, tuple[str, ...]]:
+    db = _connection()
+    fields = [f for f in event_model._meta.concrete_fields
+              if not f.primary_key and f.name not in ("prev_hash", "hash")]
+    values = ", ".join(f"%s::{_param_type(f, db)}" for f in fields)
+    names = ", ".join(_quote(f.column) for f in fields)
+    head, pk = table(head_model), _quote(head_model._meta.pk.column)
+    last, count = _quote("last_hash"), _quote("count")
+    event_pk = _quote(event_model._meta.pk.column)
+    prev_col, hash_col = _quote("prev_hash"), _quote("hash")
+    sql = (f"WITH moved AS (UPDATE {head} h SET {last} = encode(sha256(convert_to("
+           f"old.{last} || %s, 'UTF8')), 'hex'), {count} = h.{count} + 1 "
+           f"FROM (SELECT {pk}, {last} FROM {head} WHERE {pk} = %s FOR UPDATE) old "
+           f"WHERE h.{pk} = old.{pk} RETURNING old.{last} AS prev, h.{last} AS hash) "
+           f"INSERT INTO {table(event_model)} ({names}, {prev_col}, {hash_col}) "
+           f"SELECT {values}, moved.prev, moved.hash FROM moved "
+           f"RETURNING {event_pk}, {prev_col}, {hash_col}")
+    return sql, tuple(f.name for f in fields)
+
+
+def insert_chained(event: Model, content: str, *, head_model: type[Model], head_id: int
+                   ) -> ChainLink | None:
+    """Append the new row `event` to a hash chain in one statement: lock the chain's head (row
+    `head_id` of `head_model`, with last_hash and count), hash the head's last_hash followed
+    by `content` (SHA-256 of the UTF-8 text, as hex: qc.canonical.sha256_hex, computed by
+    PostgreSQL), move the head on and insert `event` with prev_hash and hash. The head stays
+    locked until the transaction ends. None, with nothing written, when the database is not
+    PostgreSQL or the head row does not exist: the caller chains the event itself."""
+    db = _connection()
+    if db.vendor != "postgresql":
+        return None
+    model = type(event)
+    sql, names = _chain_sql(model, head_model, db.vendor)
+    params: list = [content, head_id]
+    for name in names:
+        field = model._meta.get_field(name)
+        params.append(field.get_db_prep_save(field.pre_save(event, True), db))
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    event.pk, event.prev_hash, event.hash = row
+    event._state.adding = False
+    event._state.db = db.alias
+    return ChainLink(id=row[0], prev_hash=row[1], hash=row[2])
 
 
 # --------------------------------------------------------------------------- COPY

@@ -1,9 +1,13 @@
 """Idempotency-Key: a retried POST returns the first response and stores nothing new.
 
 The record of the response is written in the same transaction as the write it describes, so
-a crash leaves both or neither. Two concurrent requests with the same key meet at the unique
-constraint (principal, key): the loser's insert waits for the winner's commit, fails, rolls
-back its own write and replays the winner's response."""
+a crash leaves both or neither. A request is not looked up before it runs (most are new, and
+the look-up would cost every request a round trip): a retry of a request that succeeded
+meets the first one's record at the unique constraint (principal, key) when it writes its
+own, rolls its write back and replays the first response; a retry the handler refuses now
+(the lot closed since, say) replays it too. Two concurrent requests with the same key meet
+the same way: the loser's insert waits for the winner's commit, fails, rolls back its own
+write and replays the winner's response."""
 
 import hashlib
 import json
@@ -11,10 +15,13 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from config.sql import fetch_one
+from qc.errors import RuleViolation
 
 from ..models import IdempotencyRecord
 from ..records.raw_data import file_sha256
@@ -62,6 +69,11 @@ def _key_from(request, required: bool) -> str | None:
     return key
 
 
+# What a handler raises when it refuses or meets a concurrent write: after each, a stored
+# response for the key, if there is one, is the answer.
+_REFUSALS = (IntegrityError, APIException, RuleViolation, DjangoValidationError)
+
+
 def _stored(who: str, key: str) -> IdempotencyRecord | None:
     return fetch_one(IdempotencyRecord, principal=who, key=key)
 
@@ -85,9 +97,6 @@ def idempotent(request, handler: Callable[[], Response]) -> Response:
             return handler()
     who = principal(request)
     fingerprint = request_fingerprint(request)
-    existing = _stored(who, key)
-    if existing is not None:
-        return _replay(existing, fingerprint)
     try:
         with transaction.atomic():
             response = handler()
@@ -98,9 +107,10 @@ def idempotent(request, handler: Callable[[], Response]) -> Response:
                                              request_sha256=fingerprint,
                                              response_status=response.status_code,
                                              response_body=body)
-    except IntegrityError:
-        # Lost the race to a concurrent request with the same key: its commit is visible now.
-        existing = fetch_one(IdempotencyRecord, principal=who, key=key)
+    except _REFUSALS:
+        # Rolled back. A retry, or the loser of a race whose winner's commit is visible now,
+        # replays the stored response; a first request's refusal stands.
+        existing = _stored(who, key)
         if existing is None:
             raise
         return _replay(existing, fingerprint)

@@ -9,6 +9,7 @@ from qc.instruments import is_qualified, not_qualified_message
 from qc.models import Criterion, Instrument, Product
 from qc.units import ACTIVITY_UNITS, UnitError, to_canonical
 
+from ..lifecycle import lock_batch_by_lot
 from ..models import Batch, BatchStatus, Elution, QcStatus, Result, SourceLot
 from ..records.lots import (
     LOT_NUMBER_EXAMPLE,
@@ -70,10 +71,18 @@ class Catalogue:
     """The batches, criteria and instruments a request names, loaded in a few queries
     however many results it carries."""
 
-    def __init__(self, *, lots, serials=()):
+    def __init__(self, *, lots, serials=(), lock: bool = False):
+        """`lock`: lock the one batch named (lifecycle.lock_batch_by_lot), in the caller's
+        transaction, in the query that loads it."""
         lots = lookup_keys(lots, 40)
-        self.batches = {b.lot_number: b for b in Batch.objects.select_related(
-            "specification").filter(lot_number__in=lots)} if lots else {}
+        if lock:
+            if len(lots) > 1:
+                raise ValueError("Catalogue locks the batch of one lot only")
+            found = [lock_batch_by_lot(lot) for lot in lots]
+            self.batches = {b.lot_number: b for b in found if b is not None}
+        else:
+            self.batches = {b.lot_number: b for b in Batch.objects.select_related(
+                "specification").filter(lot_number__in=lots)} if lots else {}
         specifications = {b.specification_id: b.specification for b in self.batches.values()}
         self.criteria: dict[tuple[int, str], Criterion] = {}
         self.codes: dict[int, list[str]] = {}

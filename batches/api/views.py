@@ -122,7 +122,9 @@ class ResultCreateView(ApiView):
         return idempotent(request, lambda: self._create(request, data))
 
     def _create(self, request, data) -> Response:
-        catalogue = Catalogue(lots=[data.get("lot_number")], serials=[data.get("instrument")])
+        # In the transaction idempotent() opened: the batch is locked as it is looked up.
+        catalogue = Catalogue(lots=[data.get("lot_number")], serials=[data.get("instrument")],
+                              lock=True)
         serializer = ResultUploadSerializer(data=data, context={
             "catalogue": catalogue, "key": request_key(request), "form": _is_form(request)})
         serializer.is_valid(raise_exception=True)
@@ -135,7 +137,7 @@ class ResultCreateView(ApiView):
                 value_text=v["value_text"], method_times=v["method_times"],
                 instrument=v["instrument_obj"], channel=Channel.API,
                 raw_data_upload=v.get("raw_data"), censor=v["censor"],
-                counting_window=v["counting_window"])
+                counting_window=v["counting_window"], batch_locked=True)
         except DjangoValidationError as exc:
             raise validation_problem(_service_errors(exc, v["method_times"])) from None
         body = ResultOutSerializer(result, context={"fresh": True}).data

@@ -96,12 +96,15 @@ def result_record(
     actor_name: str = "",
     censor: str = "",
     counting_window: str = "",
+    batch_locked: bool = False,
 ) -> Result:
     """Record one result, or a correction superseding `supersedes` (with a reason), in one
     transaction with its audit events; its evaluation is queued on commit. `raw_data_upload`
     is a new raw data file to store and cite (its audit event in the same transaction), or
     cite a stored one with `raw_data`. Refused with a ValidationError (fields) or a
-    RuleViolation (GMP rules) before anything is written."""
+    RuleViolation (GMP rules) before anything is written. `batch_locked`: the caller's
+    transaction already holds `batch` locked and read it under the lock
+    (lifecycle.lock_batch_by_lot), so it is not locked and read again."""
     method_times = method_times or {}
     errors, canonical_value = result_errors(
         batch=batch, criterion=criterion, measured_at=measured_at, value=value, unit=unit,
@@ -118,8 +121,10 @@ def result_record(
     # fewer): it either writes everything or nothing (the batch lock is held until the
     # outermost transaction ends).
     refusal: RuleViolation | None = None
+    if batch_locked and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("batch_locked: the batch lock ends with the transaction that took it")
     with transaction.atomic(savepoint=False):
-        locked = lock_batch(batch.pk)
+        locked = batch if batch_locked else lock_batch(batch.pk)
         try:
             check_recorder(actor=actor, batch=locked, supersedes=supersedes, channel=channel)
             check_open_for(locked, measured_at)

@@ -51,6 +51,15 @@ def test_a_revoked_key_is_refused(api, tlc_key, admin_user, ac225_batch, now):
     assert not Result.objects.filter(channel="api").exists()
 
 
+def test_a_key_used_a_moment_ago_is_refused_as_soon_as_it_is_revoked(api, tlc_key, admin_user,
+                                                                     ac225_batch, now):
+    assert api.post("/api/v1/results/", ph_result(ac225_batch, now)).status_code == 201
+    api_key_revoke(actor=admin_user, key=tlc_key[0])
+    later = ph_result(ac225_batch, now - timedelta(seconds=1))
+    assert api.post("/api/v1/results/", later).status_code == 401
+    assert Result.objects.filter(channel="api").count() == 1
+
+
 def test_the_key_may_also_be_sent_as_x_api_key(as_key, tlc_key, ac225_batch, now):
     response = as_key(tlc_key[1]).post("/api/v1/results/", ph_result(ac225_batch, now))
     assert response.status_code == 201, response.content

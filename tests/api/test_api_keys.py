@@ -4,9 +4,16 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from batches.api.demo_keys import demo_instrument_keys
-from qc.api_keys import api_key_create, api_key_revoke, api_key_verify, hash_key
+from qc.api_keys import (
+    VERIFIED_KEY_TTL_S,
+    api_key_create,
+    api_key_revoke,
+    api_key_verify,
+    hash_key,
+)
 from qc.errors import RuleViolation
 from qc.models import AuditEvent, Instrument, InstrumentApiKey
 from tests.orm import assert_loaded_alike
@@ -58,6 +65,37 @@ def test_a_revoked_key_no_longer_verifies_and_the_revocation_is_audited(make_key
     assert event.reason == "scanner replaced"
     with pytest.raises(RuleViolation):
         api_key_revoke(actor=admin_user, key=key)
+
+
+def test_a_key_revoked_by_another_server_process_stops_verifying_within_the_ttl(
+        make_key, tlc, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr("qc.api_keys.time.monotonic", lambda: clock[0])
+    key, plaintext = make_key(tlc, codes=["rcp"])
+    assert api_key_verify(plaintext) is not None
+    # Another process revokes it: this one hears nothing, and remembers the key a while.
+    InstrumentApiKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())
+    clock[0] += VERIFIED_KEY_TTL_S / 2
+    assert api_key_verify(plaintext) is not None
+    clock[0] += VERIFIED_KEY_TTL_S / 2
+    assert api_key_verify(plaintext) is None
+
+
+def test_an_instrument_changed_in_this_process_is_read_afresh_by_the_next_verification(
+        make_key, tlc):
+    _, plaintext = make_key(tlc, codes=["rcp"])
+    assert api_key_verify(plaintext).instrument.in_service
+    tlc.in_service = False
+    tlc.save()
+    assert not api_key_verify(plaintext).instrument.in_service
+
+
+def test_each_verification_gets_its_own_copy_of_a_remembered_key(make_key, tlc):
+    _, plaintext = make_key(tlc, codes=["rcp"])
+    first = api_key_verify(plaintext)
+    first.key.prefix = first.instrument.serial = "CHANGED"
+    second = api_key_verify(plaintext)
+    assert second.key.prefix != "CHANGED" and second.instrument.serial == "TLC-0001"
 
 
 def test_only_an_administrator_issues_keys(products, tlc, analyst):

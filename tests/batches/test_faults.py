@@ -1,5 +1,6 @@
 """Records stay true when work after a commit is lost, runs late or cannot run."""
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -32,7 +33,31 @@ def test_a_broker_error_after_commit_is_logged_and_left_to_the_sweep(monkeypatch
 
     monkeypatch.setattr("celery.canvas.Signature.apply_async", broker_down)
     jobs.evaluate_result(42)  # does not raise
+    assert jobs.flush_evaluations()
     assert "could not queue batches.tasks.evaluate_result(42,)" in caplog.text
+
+
+def test_results_recorded_alone_are_queued_off_the_request_thread_several_to_a_message(
+        monkeypatch):
+    from config.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+    sent, threads = [], []
+
+    def send(name, *args):
+        threads.append(threading.current_thread())
+        sent.append((name, *args))
+
+    monkeypatch.setattr(jobs, "send", send)
+    monkeypatch.setattr(jobs, "GATHER_S", 0.5)  # ample for three calls on a busy machine
+    for result_id in (7, 3, 5):
+        jobs.evaluate_result(result_id)
+    assert jobs.flush_evaluations()
+    assert sent == [(jobs.EVALUATE_RESULTS, [3, 5, 7])]
+    assert threads[0] is not threading.current_thread()
+    jobs.evaluate_result(9)
+    assert jobs.flush_evaluations()
+    assert sent[1:] == [(jobs.EVALUATE_RESULT, 9)]
 
 
 def test_the_sweep_queues_every_unevaluated_result_in_messages_of_a_hundred(

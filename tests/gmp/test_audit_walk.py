@@ -80,6 +80,7 @@ READ_ONLY = {
     "qc.api_keys.hash_key": "pure",
     "qc.api_keys.key_label": "pure",
     "qc.api_keys.api_key_verify": "read; stamps last_used_at, operational metadata",
+    "qc.api_keys.forget_verified_keys": "clears this process's memory of verified keys",
     "qc.api_keys.instrument_user": "the system account made inside api_key_create (audited)",
 }
 

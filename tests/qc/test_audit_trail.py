@@ -2,7 +2,7 @@ import pytest
 from django.db import connection, transaction
 
 from qc.append_only import AppendOnlyError
-from qc.audit import AuditEntry, audit_record, audit_record_many, verify_chain
+from qc.audit import AuditEntry, audit_record, audit_record_many, event_hash, verify_chain
 from qc.models import AuditChainHead, AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -91,6 +91,66 @@ def test_postgresql_refuses_raw_update_and_delete_of_an_event(analyst, sql):
     event = write_events(analyst, 1)[0]
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         _raw(sql, [event.id])
+
+
+def test_an_event_written_alone_is_hashed_as_the_verification_hashes_it(analyst):
+    # On PostgreSQL the database hashes it, in the statement that inserts it
+    # (config.sql.insert_chained); whatever the text, verify_chain must find that hash.
+    [first] = write_events(analyst, 1)
+    with transaction.atomic():
+        second = audit_record(actor=analyst, action="test.event", object_type="test",
+                              object_id="µ-1", after={"note": "Ac-225 ≥ 99.5 % ✓", "n": None},
+                              reason="naïve 😀")
+    stored = AuditEvent.objects.get(pk=second.pk)
+    assert second.prev_hash == stored.prev_hash == first.hash
+    assert second.hash == stored.hash == event_hash(first.hash, stored)
+    head = AuditChainHead.objects.get()
+    assert (head.last_hash, head.count) == (second.hash, 2)
+    assert verify_chain().ok
+
+
+def test_an_event_written_alone_costs_one_statement_on_postgresql(analyst):
+    from django.test.utils import CaptureQueriesContext
+
+    write_events(analyst, 1)
+    with CaptureQueriesContext(connection) as queries:
+        write_events(analyst, 1)
+    statements = [q["sql"] for q in queries.captured_queries if "qc_audit" in q["sql"]]
+    # Lock the head, hash, move the head, insert: one statement on PostgreSQL; three
+    # elsewhere (SQLite locks the whole database for the transaction anyway).
+    assert len(statements) == (1 if connection.vendor == "postgresql" else 3), statements
+
+
+@pytest.mark.services  # concurrent writers need PostgreSQL, which the services run uses
+@pytest.mark.django_db(transaction=True)
+def test_events_written_alone_by_concurrent_writers_form_one_unbroken_chain(analyst):
+    import threading
+
+    from django.db import connections
+
+    start, failures = threading.Barrier(6), []
+
+    def writer(n):
+        try:
+            start.wait()
+            for i in range(15):
+                with transaction.atomic():
+                    audit_record(actor=analyst, action="test.event", object_type="writer",
+                                 object_id=f"{n}-{i}", after={"i": i})
+        except Exception as exc:  # reported below
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert AuditChainHead.objects.get().count == AuditEvent.objects.count() == 90
+    report = verify_chain()
+    assert report.ok and report.checked == 90
 
 
 def write_many(actor, n=5):
