@@ -120,6 +120,7 @@ def unjudged_results(monkeypatch, products, operator, analyst, now):
     batch = make_ac225_batch(product=products["ac225-psma-it"], operator=operator,
                              eos=now - timedelta(minutes=50))
     results = record_release_required_results(batch, analyst, now=now)
+    assert jobs.flush_evaluations()  # the publisher thread has sent (to nowhere) what it held
     monkeypatch.undo()
     assert not Evaluation.objects.filter(result__in=results).exists()
     return results
