@@ -62,6 +62,7 @@ def test_a_new_version_starts_as_a_copy_of_the_last(client_for, reviewer, qp, pr
 
     assert form.initial["tp_4_hours"] == "6"
     assert form.initial["plan_4_ph"] is True and "plan_1_ph" not in form.initial
+    assert form.initial["concentration"] == "2.8 MBq/mL"  # as a person types it
 
 
 def test_time_points_out_of_order_are_refused_next_to_the_row(client_for, reviewer, products):
