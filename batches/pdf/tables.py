@@ -14,7 +14,7 @@ from batches.pdf.data import (
     DecayTable,
     GeneratorSource,
 )
-from batches.pdf.page import GRID, Styles, header_row
+from batches.pdf.page import CELL_FONT, GRID, Styles, header_row
 from batches.pdf.text import esc, format_time, nuclide_label
 from qc.formatting import format_activity
 
@@ -149,6 +149,7 @@ def pending_box(data: CertificateData, styles: Styles, width: float) -> Table:
     )
     box = Table([[text]], colWidths=[width])
     box.setStyle(TableStyle([
+        CELL_FONT,
         ("BOX", (0, 0), (-1, -1), 1.5, colors.black),
         ("LEFTPADDING", (0, 0), (-1, -1), 6),
         ("RIGHTPADDING", (0, 0), (-1, -1), 6),

@@ -16,6 +16,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table
 
 from batches.pdf.fonts import register_fonts
+from batches.pdf.page import CELL_FONT
 
 COLOURS = [colors.HexColor(c) for c in ("#0b4f8a", "#b3590e", "#0a7a5a", "#9b3d7a",
                                          "#6b5a00", "#3b3b3b")]
@@ -63,7 +64,7 @@ def nice_step(span: float, ticks: int = 6) -> float:
 
 def _chart(c: CriterionChart, font: str, width: float) -> Drawing:
     height = 150.0
-    d = Drawing(width, height)
+    d = Drawing(width, height, initialFontName=font)
     x0, y0, w, h = 44.0, 28.0, width - 44.0 - 92.0, height - 28.0 - 10.0
     xs = [t for pts in c.points.values() for t, _ in pts] + list(c.curve_times_h[-1:])
     ys = [v for pts in c.points.values() for _, v in pts] + list(c.limits)
@@ -141,7 +142,8 @@ def render_summary(summary: StabilitySummary) -> bytes:
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
                             topMargin=16 * mm, bottomMargin=16 * mm,
-                            title=f"Stability summary: {summary.product}")
+                            title=f"Stability summary: {summary.product}",
+                            initialFontName=regular)
     width = doc.width
 
     def para(text: str, style=body) -> Paragraph:
@@ -155,7 +157,7 @@ def render_summary(summary: StabilitySummary) -> bytes:
                     [para("Supported shelf life"), para(supported)],
                     [para("Lots with every result"), para(", ".join(summary.lots) or "none")],
                     [para("Printed"), para(summary.printed_at)]],
-                   colWidths=[48 * mm, width - 48 * mm]), Spacer(0, 6)]
+                   colWidths=[48 * mm, width - 48 * mm], style=[CELL_FONT]), Spacer(0, 6)]
     for c in summary.criteria:
         facts = (f"Specification {c.limit_text} · model {c.model} · observed support "
                  f"{_h(c.observed_h)} · statistical estimate {_h(c.statistical_h)} · "

@@ -430,3 +430,12 @@ def test_the_footer_keeps_the_release_signature_whole_when_not_all_signatures_fi
     assert lines.startswith(("Electronic signatures:", "Latest electronic signatures"))
     assert "released by Dr. Joost de Qualified-Persoon (Qualified Person) 2025-04-13" in \
         " ".join(lines.split())
+
+
+@pytest.mark.parametrize("make", [make_certificate_data, make_generator_data],
+                         ids=["conditional", "generator"])
+def test_every_font_the_unsigned_certificate_names_is_embedded(tmp_path, make):
+    fonts = subprocess.run(["pdffonts", str(write_pdf(tmp_path, make()))], capture_output=True,
+                           text=True, check=True).stdout
+    rows = [line.split() for line in fonts.splitlines()[2:]]
+    assert rows and all(row[-5] == "yes" for row in rows), fonts

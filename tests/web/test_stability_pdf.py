@@ -41,6 +41,9 @@ def test_the_summary_states_the_study_and_each_criterion_s_estimate(
     assert f"model separate · observed support 6 h · statistical estimate " \
            f"{rcp.statistical_s / 3600:.3g} h" in text
     assert all(lot.lot_number in text for lot in lots)
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True,
+                           check=True).stdout
+    assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:]), fonts
 
 
 def test_without_a_study_the_summary_says_the_shelf_life_is_not_yet_supported(
