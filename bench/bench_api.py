@@ -157,9 +157,12 @@ class Load:
         # Unique per result: the thread and a counter, as microseconds before the start.
         at = self.base - timedelta(microseconds=self.thread * 5_000_000 + self.counter)
         code, unit, low, high = self.random.choice(TESTS)
-        return ({"lot_number": self.random.choice(self.lots), "test_code": code,
-                 "value": round(self.random.uniform(low, high), 3), "unit": unit,
-                 "measured_at": at.isoformat()}, at.isoformat())
+        body = {"lot_number": self.random.choice(self.lots), "test_code": code,
+                "value": round(self.random.uniform(low, high), 3), "unit": unit,
+                "measured_at": at.isoformat()}
+        if code == "rcp":  # the 212Pb radio-TLC strip counted on Pb-212's own line
+            body["counting_window"] = "product_line"
+        return body, at.isoformat()
 
     def _headers(self, idempotency_key: str) -> dict:
         return {"Authorization": f"Bearer {self.key}", "Content-Type": "application/json",
