@@ -19,7 +19,6 @@ import hashlib
 import json
 import logging
 import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
@@ -57,33 +56,19 @@ def checkpoint_dir() -> Path:
 # ---------------------------------------------------------------- the site key
 
 
-_signer_cache: dict[str, object] = {}
-_signer_lock = threading.Lock()
-
-
 def _site_signer():
-    from pyhanko.sign import signers
-
-    from .signing_key import ParsedKeySigner
+    """The site key's signer, the same one certificates are signed with (qc.signing_key)."""
+    from .signing_key import signer_for  # pyHanko loads when a key is needed
 
     try:
         data = site_identity.pkcs12_bytes()
     except site_identity.SigningIdentityMissing as exc:
         raise CheckpointError(f"{exc} The audit checkpoint cannot be signed.") from None
-    key = site_identity.fingerprint(data + settings.SIGNING_P12_PASSPHRASE.encode())
-    with _signer_lock:
-        if key not in _signer_cache:
-            try:
-                signer = signers.SimpleSigner.load_pkcs12_data(
-                    data, (), settings.SIGNING_P12_PASSPHRASE.encode())
-            except ValueError:
-                signer = None
-            if signer is None:
-                raise CheckpointError(f"The signing identity at {site_identity.source()} "
-                                      "cannot be opened (wrong SIGNING_P12_PASSPHRASE?).")
-            _signer_cache.clear()
-            _signer_cache[key] = ParsedKeySigner.of(signer)
-        return _signer_cache[key]
+    try:
+        return signer_for(data, settings.SIGNING_P12_PASSPHRASE.encode())
+    except ValueError:
+        raise CheckpointError(f"The signing identity at {site_identity.source()} cannot be "
+                              "opened (wrong SIGNING_P12_PASSPHRASE?).") from None
 
 
 def _site_certificate():

@@ -2,8 +2,12 @@
 
 pyHanko re-parses the DER key on every signature, and for RSA-3072 the key consistency check
 in that parse costs about 120 ms (0.4 s on a loaded machine): more than everything else in
-signing a certificate or an audit checkpoint. Both sign with this signer.
+signing a certificate or an audit checkpoint. Both get their signer from signer_for(),
+which decrypts each identity once per process.
 """
+
+import hashlib
+import threading
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -38,3 +42,23 @@ class ParsedKeySigner(signers.SimpleSigner):
         if algorithm.endswith("_ecdsa") and hasattr(key, "curve"):
             return key.sign(data, ECDSA(hash_algorithm))
         return super().sign_raw(data, digest_algorithm)
+
+
+_signers: dict[tuple[bytes, bytes], ParsedKeySigner] = {}
+_signers_lock = threading.Lock()
+
+
+def signer_for(p12: bytes, passphrase: bytes) -> ParsedKeySigner:
+    """The signer of a PKCS#12's bytes, decrypted once per process for each identity (keyed
+    by the bytes' hash: a replaced file or secret is loaded afresh). ValueError when the
+    PKCS#12 cannot be opened (a wrong passphrase)."""
+    cache_key = (hashlib.sha256(p12).digest(), hashlib.sha256(passphrase).digest())
+    with _signers_lock:
+        signer = _signers.get(cache_key)
+        if signer is None:
+            signer = ParsedKeySigner.of(signers.SimpleSigner.load_pkcs12_data(p12, (),
+                                                                              passphrase))
+            if len(_signers) >= 4:
+                _signers.clear()
+            _signers[cache_key] = signer
+    return signer

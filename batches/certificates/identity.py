@@ -28,9 +28,9 @@ def signing_paths() -> tuple[Path, Path]:
 
 def site_signer():
     data = site_identity.pkcs12_bytes()
-    from ..pdf.signing import load_signer_data  # pyHanko loads when a key is needed
+    from qc.signing_key import signer_for  # pyHanko loads when a key is needed
 
-    return load_signer_data(data, settings.SIGNING_P12_PASSPHRASE.encode())
+    return signer_for(data, settings.SIGNING_P12_PASSPHRASE.encode())
 
 
 def site_certificate_pem() -> bytes:

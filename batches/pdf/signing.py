@@ -7,7 +7,6 @@ even an incremental update that a reader would display, breaks it.
 import hashlib
 import io
 import textwrap
-import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 
 from batches.pdf import SIGNATURE_BOX, SIGNATURE_FIELD_NAME
-from qc.signing_key import ParsedKeySigner
+from qc.signing_key import signer_for
 
 
 def sha256_hex(data: bytes) -> str:
@@ -92,28 +91,9 @@ def create_signing_identity(
     return p12_path, pem_path
 
 
-_signers: dict[tuple[bytes, bytes], signers.SimpleSigner] = {}
-_signers_lock = threading.Lock()
-
-
-def load_signer_data(p12: bytes, passphrase: bytes) -> signers.SimpleSigner:
-    """The site signer from the PKCS#12's bytes, decrypted once per process for each identity
-    (keyed by the bytes' hash: a replaced file or secret is loaded afresh)."""
-    cache_key = (hashlib.sha256(p12).digest(), hashlib.sha256(passphrase).digest())
-    with _signers_lock:
-        signer = _signers.get(cache_key)
-        if signer is None:
-            loaded = signers.SimpleSigner.load_pkcs12_data(p12, (), passphrase)
-            signer = ParsedKeySigner.of(loaded)
-            if len(_signers) >= 4:
-                _signers.clear()
-            _signers[cache_key] = signer
-    return signer
-
-
 def load_signer(p12_path: str | Path, passphrase: bytes) -> signers.SimpleSigner:
     """The signer of a PKCS#12 file (read each time; decrypted again only when it changed)."""
-    return load_signer_data(Path(p12_path).read_bytes(), passphrase)
+    return signer_for(Path(p12_path).read_bytes(), passphrase)
 
 
 # ---------------------------------------------------------------- signing
