@@ -1,7 +1,6 @@
 """Issuing, re-issuing and verifying signed release certificates (the Django side)."""
 
 import re
-import subprocess
 from datetime import timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from batches.certificates.verify import certificate_verify
 from batches.models import Certificate, CertificateStatus
 from qc.models import AuditEvent
 from qc.signatures import signature_apply
+from tests.poppler import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +34,13 @@ def issue(batch, user, committed, meaning="released"):
         certificate = certificate_request_issue(batch_id=batch.pk, signature_id=signature.pk)
     certificate.refresh_from_db()
     return certificate
+
+
+def certificate_text(certificate, tmp_path) -> str:
+    """The certificate's text layer as pdftotext reads it, on one line."""
+    path = tmp_path / "c.pdf"
+    path.write_bytes(certificate.pdf.read())
+    return " ".join(pdf_text(path, "-layout").split())
 
 
 def test_a_release_signature_yields_a_signed_stored_certificate(
@@ -56,12 +63,7 @@ def test_a_release_signature_yields_a_signed_stored_certificate(
 
 def test_the_certificate_text_names_the_lot_every_test_and_the_signer(
         signing_identity, tested_batch, qp, committed, tmp_path):
-    certificate = issue(tested_batch, qp, committed)
-    path = tmp_path / "c.pdf"
-    path.write_bytes(certificate.pdf.read())
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                          text=True, check=True).stdout
-    flat = " ".join(text.split())
+    flat = certificate_text(issue(tested_batch, qp, committed), tmp_path)
     assert tested_batch.lot_number in flat
     for criterion in tested_batch.specification.criteria.all():
         assert criterion.name.split(" (")[0] in flat, criterion.name
@@ -74,12 +76,7 @@ def test_the_certificate_shows_each_measured_value_with_the_digits_it_was_entere
     activity = tested_batch.results.get(criterion__test_code="activity")
     # the factory's reading is a computed float: it reads to 4 significant figures
     assert len(activity.entered_number.replace(".", "").strip("0")) <= 4
-    certificate = issue(tested_batch, qp, committed)
-    path = tmp_path / "c.pdf"
-    path.write_bytes(certificate.pdf.read())
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                          text=True, check=True).stdout
-    flat = " ".join(text.split())
+    flat = certificate_text(issue(tested_batch, qp, committed), tmp_path)
     assert activity.measured_shown in flat
     assert not re.search(r"\d\.\d{6,}", flat)  # no float noise anywhere
 

@@ -22,7 +22,8 @@ from batches.pdf.signing import (
     stamp_safe,
     verify_pdf,
 )
-from tests.batches.test_certificate_pdf import make_certificate_data, pdf_text, poppler
+from tests.batches.test_certificate_pdf import make_certificate_data
+from tests.poppler import pdf_text, poppler
 
 PASSPHRASE = b"correct horse battery staple"
 STAMP_LINES = [
