@@ -9,8 +9,7 @@ from datetime import timedelta
 from django import forms
 from django.conf import settings
 
-from qc.entered import derived_text
-from qc.formatting import si_prefix
+from qc.formatting import compact_value_text
 from qc.models import Criterion, Specification
 from qc.stability.models import Orientation, StabilityProtocol
 from qc.stability.plan import protocol_plan
@@ -46,12 +45,6 @@ class ConcentrationField(ActivityField):
             raise forms.ValidationError("Give the worst-case concentration the study covers, "
                                         "> 0 (e.g. 2.8 MBq/mL).")
         return value
-
-
-def _concentration_text(bq_per_ml: float) -> str:
-    """As a person types it: 2.8e6 -> '2.8 MBq/mL'."""
-    factor, prefix = si_prefix(bq_per_ml)
-    return f"{derived_text(bq_per_ml / factor)} {prefix}Bq/mL"
 
 
 def _hours_text(delta: timedelta) -> str:
@@ -106,7 +99,8 @@ class ProtocolDraftForm(forms.Form):
         self.initial.update({
             "storage_temperature_c": base.storage_temperature_c, "container": base.container,
             "orientation": base.orientation,
-            "concentration": _concentration_text(base.concentration_bq_per_ml),
+            # as a person types it: 2.8e6 -> '2.8 MBq/mL' (up to 6 figures kept)
+            "concentration": compact_value_text(base.concentration_bq_per_ml, "Bq/mL", 6),
             "batches_required": base.batches_required,
             "extrapolation_factor": base.extrapolation_factor})
         for sc in plan.criteria:
