@@ -68,16 +68,26 @@ def derived_text(value: float) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def number_of_entered_text(entered_value: str) -> str:
-    """The number of a result's entered text ('1424.4374932728838 MBq', '< 2.5 EU/mL'), in
-    its entered unit, to a reasonable precision (derived_text: '1424'); '' if it has none.
-    For results recorded before the entered digits were kept, whose entered text was made
-    from the float."""
+def entered_number_text(entered_value: str) -> str:
+    """The number of a result's entered text as written there ('< 2.5 EU/mL' -> '2.5');
+    '' if it has none."""
     parts = entered_value.replace("<", " ").replace(">", " ").split()
+    return parts[0] if parts else ""
+
+
+def number_of_entered_text(entered_value: str) -> str:
+    """The number of a result's entered text ('1.20 GBq', '< 2.5 EU/mL'), in its entered unit,
+    as written when that is plain, else to a reasonable precision (derived_text: a float's
+    text such as '1424.4374932728838 MBq', stored before the entered digits were kept, reads
+    '1424'); '' if it has none."""
+    number = entered_number_text(entered_value)
     try:
-        return derived_text(float(parts[0]))
-    except (IndexError, ValueError):
+        value = float(number)
+    except ValueError:
         return ""
+    if not math.isfinite(value):
+        return ""
+    return number if significant_figures(number) <= PLAIN_FIGURES else derived_text(value)
 
 
 def entered_text(value: float) -> str:

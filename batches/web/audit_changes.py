@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from qc import formatting as qc_formatting
-from qc.entered import PLAIN_FIGURES, derived_text, significant_figures
+from qc.entered import entered_number_text, number_of_entered_text, significant_figures
 from qc.units import CANONICAL
 
 from .. import texts
@@ -66,12 +66,6 @@ def shown(value: Any, unit: str = "") -> str:
     return str(value)
 
 
-def _entered_number(entered: str) -> str:
-    """The number of a result's entered text ('< 2.5 EU/mL' -> '2.5'); '' if there is none."""
-    parts = entered.replace("<", " ").replace(">", " ").split()
-    return parts[0] if parts else ""
-
-
 def _canonical_unit(entered: str) -> str:
     """The canonical unit a result's entered unit converts to ('MBq' -> 'Bq')."""
     unit = entered.rpartition(" ")[2].replace("µ", "u") if " " in entered else ""
@@ -85,15 +79,10 @@ def _result_field(key: str, side: dict) -> str | None:
     entered = side.get("entered")
     if key not in ("value", "entered") or not isinstance(entered, str):
         return None
-    number = _entered_number(entered)
-    try:
-        float(number)
-    except ValueError:
+    number = number_of_entered_text(entered)
+    if not number:
         return None
-    if significant_figures(number) > PLAIN_FIGURES:
-        plain = derived_text(float(number))
-        entered = entered.replace(number, plain, 1)
-        number = plain
+    entered = entered.replace(entered_number_text(entered), number, 1)
     if key == "entered":
         return entered
     value = side.get("value")
