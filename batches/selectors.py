@@ -338,16 +338,21 @@ def _by_deadline(entries: list[QueueEntry]) -> list[QueueEntry]:
     return sorted(entries, key=lambda e: e.deadline or far)[:ALERT_ROWS]
 
 
-def elutions_to_register(*, since: datetime, half_lives: dict[str, float]) -> list[QueueEntry]:
-    """Today's elutions no batch was made from yet, the one losing its activity first on top;
-    one query."""
+def elutions_to_register(*, today_from: datetime, now: datetime,
+                         half_lives: dict[str, float]) -> list[QueueEntry]:
+    """Elutions no batch was made from yet: today's, and one from before `today_from` (the
+    start of the site's day) still within a half-life of its product, so an elution made
+    just before midnight stays on the list; the one losing its activity first on top. One
+    query."""
+    since = min(today_from, now - timedelta(seconds=max(half_lives.values(), default=0.0)))
     elutions = (Elution.objects.filter(eluted_at__gte=since, batches__isnull=True)
                 .select_related("generator").order_by("eluted_at")[:ALERT_ROWS])
-    return _by_deadline([
-        QueueEntry(batch=None, kind="register", elution=e,
-                   deadline=e.eluted_at + timedelta(
-                       seconds=half_lives.get(e.generator.product_nuclide, 0.0)))
-        for e in elutions])
+    entries = [QueueEntry(batch=None, kind="register", elution=e,
+                          deadline=e.eluted_at + timedelta(
+                              seconds=half_lives.get(e.generator.product_nuclide, 0.0)))
+               for e in elutions]
+    return _by_deadline([entry for entry in entries
+                         if entry.elution.eluted_at >= today_from or entry.deadline > now])
 
 
 @dataclass(frozen=True)

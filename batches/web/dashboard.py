@@ -30,7 +30,8 @@ def _queues(user, now: datetime, accepting: list) -> dict:
         engine = site_engine()
         # the product nuclides of the generators (Generator.product_nuclide)
         half_lives = {n: engine.half_life_s(n) for n in ("Pb-212", "Bi-213")}
-        queues["register"] = selectors.elutions_to_register(since=_start_of_day(now),
+        queues["register"] = selectors.elutions_to_register(today_from=_start_of_day(now),
+                                                            now=now,
                                                             half_lives=half_lives)
     roles = [r for r in (Role.ANALYST, Role.REVIEWER, Role.QP) if has_role(user, r)]
     if roles:

@@ -30,6 +30,18 @@ def test_the_operator_sees_todays_elutions_without_a_batch_bi213_first(client_fo
     assert "Register batch" in html
 
 
+def test_an_elution_from_before_midnight_stays_while_its_product_is_within_a_half_life(db):
+    from batches.selectors import elutions_to_register
+
+    now = timezone.now()
+    midnight = now - timedelta(minutes=2)
+    pb = make_elution(GeneratorKind.RA224_PB212, eluted_at=now - timedelta(minutes=5))
+    make_elution(GeneratorKind.AC225_BI213, eluted_at=now - timedelta(hours=2))  # > 45.6 min
+    queue = elutions_to_register(today_from=midnight, now=now,
+                                 half_lives={"Pb-212": 38_304.0, "Bi-213": 2_737.0})
+    assert [e.elution for e in queue] == [pb]
+
+
 def test_an_elution_with_its_batch_leaves_the_operators_queue(client_for, operator, products):
     batch = make_pb212_batch(product=products["pb212-dotamtate"], operator=operator,
                              eos=timezone.now())
