@@ -88,7 +88,26 @@ def env_database(name: str, default: str) -> dict:
         ) from None
     if not config.get("ENGINE") or not config.get("NAME"):
         raise ImproperlyConfigured(f"{name}={raw!r} names no database.")
+    options = config.get("OPTIONS", {})
+    if "prepare_threshold" in options:
+        options["prepare_threshold"] = _prepare_threshold(name, options["prepare_threshold"])
     return config
+
+
+def _prepare_threshold(name: str, raw: str) -> int | None:
+    """`?prepare_threshold=off` behind a pooler that cannot keep prepared statements."""
+    if str(raw).strip().lower() in {"off", "none"}:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ImproperlyConfigured(
+            f"{name}: prepare_threshold={raw!r} must be a whole number of runs (0 or more) "
+            "before a statement is prepared, or 'off' (e.g. behind PgBouncer in transaction "
+            "pooling mode).")
+    return value
 
 
 _OVERRIDE = re.compile(r"^\s*[A-Za-z]{1,2}-?\d{1,3}m?\s*=\s*\d+(\.\d+)?\s*(s|min|h|d|y)\s*$")

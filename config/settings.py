@@ -132,8 +132,10 @@ else:
     # unless it is set), so PostgreSQL stops parsing and planning the same queries on every
     # request (bench-api, A/B on the same machine: server-side binding 84 -> 113 single
     # results/s).
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True, prepare_threshold=5)
+    # `?prepare_threshold=off` in DATABASE_URL turns preparing off (a pooler in transaction
+    # mode that cannot keep prepared statements); `?prepare_threshold=N` changes the count.
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+    DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
     # A database host that drops packets fails a connection in 10 s instead of the system's
     # TCP timeout (minutes): the page says so, and a worker puts its task back (task_base).
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 10)

@@ -120,3 +120,36 @@ def test_the_site_url_defaults_to_the_local_demo_address_in_debug(tmp_path):
         capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "http://127.0.0.1:8000"
+
+
+@pytest.mark.parametrize("query, threshold", [("", None), ("?prepare_threshold=off", None),
+                                              ("?prepare_threshold=0", 0),
+                                              ("?prepare_threshold=12", 12)])
+def test_the_database_url_can_turn_statement_preparing_off_or_change_its_count(
+        monkeypatch, query, threshold):
+    from config.env import env_database
+
+    monkeypatch.setenv("DATABASE_URL", f"postgres://app@127.0.0.1:5432/alpharelease{query}")
+    options = env_database("DATABASE_URL", "").get("OPTIONS", {})
+    assert options.get("prepare_threshold") == threshold
+    assert ("prepare_threshold" in options) == bool(query)
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "2.5"])
+def test_a_prepare_threshold_that_is_no_count_stops_start_up_naming_it(value):
+    run = start_django(SECRET_KEY="x" * 40, DATABASE_URL=(
+        f"postgres://app@127.0.0.1:5432/alpharelease?prepare_threshold={value}"))
+    assert run.returncode != 0
+    assert f"DATABASE_URL: prepare_threshold='{value}' must be a whole number" in run.stderr
+
+
+def test_postgresql_prepares_a_statement_from_its_fifth_run_unless_the_url_says_otherwise():
+    base = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DATABASE_URL")}
+    run = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import "
+         "settings; print(settings.DATABASES['default']['OPTIONS']['prepare_threshold'])"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**base, "DJANGO_SETTINGS_MODULE": "config.settings", "SECRET_KEY": "x" * 40,
+             "DATABASE_URL": "postgres://app@127.0.0.1:5432/alpharelease"})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "5"
