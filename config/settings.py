@@ -327,6 +327,9 @@ SPECTACULAR_SETTINGS = {
 # One JSON object a line, times in UTC, with the request id (web, worker and beat alike:
 # config/celery.py hands Celery's logging to this). LOG_FORMAT=text for a terminal.
 LOG_FORMAT = env_choice("LOG_FORMAT", "json", ("json", "text"))
+# The level is the handler's too: Django's own loggers (django.request's 4xx warnings) set
+# their level themselves and would otherwise pass a root level of ERROR.
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -336,9 +339,8 @@ LOGGING = {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
-                             "filters": ["request_id"]}},
-    "root": {"handlers": ["console"],
-             "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))},
+                             "filters": ["request_id"], "level": LOG_LEVEL}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
 # Error reporting: off unless SENTRY_DSN is set.

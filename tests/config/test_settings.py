@@ -153,3 +153,26 @@ def test_postgresql_prepares_a_statement_from_its_fifth_run_unless_the_url_says_
              "DATABASE_URL": "postgres://app@127.0.0.1:5432/alpharelease"})
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "5"
+
+
+def log_through_django(level: str) -> str:
+    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
+    run = subprocess.run(
+        [sys.executable, "-c", "import django, logging; django.setup(); "
+         "logging.getLogger('django.request').warning('Unauthorized: /api/v1/results/'); "
+         "logging.getLogger('alpharelease.request').error('a failed request')"],
+        cwd=ROOT, env={**base, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "false",
+                       "SECRET_KEY": "x" * 40, "LOG_LEVEL": level},
+        capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    return run.stderr
+
+
+def test_log_level_error_quiets_djangos_own_warnings_but_keeps_errors():
+    logged = log_through_django("ERROR")
+    assert "Unauthorized" not in logged
+    assert "a failed request" in logged
+
+
+def test_log_level_warning_keeps_djangos_warnings():
+    assert "Unauthorized" in log_through_django("WARNING")
