@@ -10,6 +10,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from gunicorn import glogging
+
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8001")
 workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
 worker_class = "gthread"
@@ -18,6 +20,22 @@ timeout = 30
 # No access log of gunicorn's own: the application logs each request as a JSON line with
 # its request id (batches.operations.requests).
 accesslog = None
+
+
+class JsonErrorLogger(glogging.Logger):
+    """gunicorn's own lines (booting, worker timeouts and restarts) as the application's JSON
+    lines in UTC, so one log search reads the whole service; LOG_FORMAT=text keeps its own."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        if os.environ.get("LOG_FORMAT", "json") == "json":
+            from batches.operations.logs import UtcJsonFormatter
+
+            for handler in self.error_log.handlers:
+                handler.setFormatter(UtcJsonFormatter())
+
+
+logger_class = JsonErrorLogger
 
 _runtime = Path(os.environ.get("RUNTIME_DIRECTORY") or tempfile.gettempdir())
 control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET") or str(

@@ -1,8 +1,14 @@
 """The files in deploy/ agree with the code: the lock with pyproject.toml, gunicorn's control
 socket per instance, nginx's TLS rules."""
 
+import json
+import os
 import re
 import runpy
+import socket
+import subprocess
+import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -48,3 +54,29 @@ def test_nginx_redirects_http_sends_hsts_and_passes_the_request_id():
     assert "proxy_set_header X-Request-ID $request_id;" in proxy
     assert "proxy_set_header X-Forwarded-Proto https;" in proxy
     assert re.search(r"location ~ \^/\(readyz\|metrics\)\$ \{[^}]*deny all;", conf)
+
+
+def test_gunicorns_own_log_lines_are_json_in_utc(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}",
+           "GUNICORN_WORKERS": "1", "RUNTIME_DIRECTORY": str(tmp_path), "LOG_FORMAT": "json",
+           "DATABASE_URL": "", "CELERY_BROKER_URL": ""}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
+         "config.wsgi:application"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    lines = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any("Booting worker" in x for x in lines):
+            lines.append(server.stderr.readline())
+    finally:
+        server.terminate()
+        lines += server.communicate(timeout=30)[1].splitlines()
+    logged = [json.loads(line) for line in lines if line.strip()]
+    booting = [entry for entry in logged if entry["message"].startswith("Booting worker")]
+    assert booting, lines
+    assert all(entry["logger"] == "gunicorn.error" and entry["time"].endswith("+00:00")
+               for entry in booting)
