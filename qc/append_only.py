@@ -76,6 +76,25 @@ def postgres_no_truncate_sql(table: str) -> tuple[str, str]:
     return forward, reverse
 
 
+def postgres_keep_records_sql(table: str) -> tuple[str, str]:
+    """(forward, reverse) SQL for a statement trigger that refuses TRUNCATE of a table of GMP
+    records whose rows change state (batches, certificates, master data): a TRUNCATE typed
+    into the wrong session must not empty it. The app's role cannot TRUNCATE at all
+    (grant_app_role); this stops the owner's accident, not the owner."""
+    forward = f"""
+        CREATE OR REPLACE FUNCTION alpharelease_refuse_truncate() RETURNS trigger AS $$
+        BEGIN
+            RAISE EXCEPTION 'table %% holds GMP records: TRUNCATE refused', TG_TABLE_NAME
+                USING ERRCODE = 'insufficient_privilege';
+        END;
+        $$ LANGUAGE plpgsql;
+        CREATE OR REPLACE TRIGGER {table}_no_truncate
+            BEFORE TRUNCATE ON {table}
+            FOR EACH STATEMENT EXECUTE FUNCTION alpharelease_refuse_truncate();
+    """
+    return forward, postgres_no_truncate_sql(table)[1]
+
+
 def postgres_keep_rows_sql(table: str) -> tuple[str, str]:
     """(forward, reverse) SQL for a trigger that refuses DELETE (rows may be updated): for the
     audit chain head, whose loss would let the chain restart from nothing."""

@@ -252,3 +252,30 @@ def test_every_append_only_table_has_its_update_delete_and_truncate_triggers():
     missing = [f"{table}_{kind}" for table in tables for kind in ("append_only", "no_truncate")
                if f"{table}_{kind}" not in triggers]
     assert missing == []
+
+
+# Tables whose rows may be emptied by design: idempotency replies are purged after their
+# retention; the signing lock holds no record.
+EMPTIED_BY_DESIGN = {"batches_idempotencyrecord", "qc_signinglock"}
+
+
+@pytest.mark.services
+def test_every_table_of_gmp_records_refuses_truncate():
+    from django.apps import apps
+
+    tables = sorted(model._meta.db_table for app in ("batches", "qc")
+                    for model in apps.get_app_config(app).get_models())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        triggers = {name for (name,) in cursor.fetchall()}
+    missing = [table for table in tables
+               if table not in EMPTIED_BY_DESIGN and f"{table}_no_truncate" not in triggers]
+    assert missing == []
+
+
+@pytest.mark.services
+def test_postgresql_refuses_truncate_of_the_certificates(ac225_batch):
+    raw("SET CONSTRAINTS ALL IMMEDIATE")
+    with pytest.raises(DatabaseError, match="batches_certificate holds GMP records: TRUNCATE "
+                                            "refused"), transaction.atomic():
+        raw("TRUNCATE batches_certificate CASCADE")
