@@ -1,8 +1,12 @@
 """The files in deploy/ agree with the code: the lock with pyproject.toml, gunicorn's control
-socket per instance, nginx's TLS rules."""
+socket per instance, nginx's TLS rules, static files nginx can read."""
 
+import os
 import re
 import runpy
+import stat
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -48,3 +52,20 @@ def test_nginx_redirects_http_sends_hsts_and_passes_the_request_id():
     assert "proxy_set_header X-Request-ID $request_id;" in proxy
     assert "proxy_set_header X-Forwarded-Proto https;" in proxy
     assert re.search(r"location ~ \^/\(readyz\|metrics\)\$ \{[^}]*deny all;", conf)
+
+
+def test_collected_static_files_are_readable_by_nginx_whatever_the_umask(tmp_path):
+    # The units run with UMask=0027 and an operator's shell may have 077: nginx (www-data,
+    # not in the service's group) must still read every file and enter every folder.
+    static = tmp_path / "static"
+    env = {**os.environ, "STATIC_ROOT": str(static), "ALPHARELEASE_VAR_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    run = subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+                         preexec_fn=lambda: os.umask(0o077))
+    assert run.returncode == 0, run.stdout + run.stderr
+    files = [p for p in static.rglob("*") if p.is_file()]
+    folders = [p for p in static.rglob("*") if p.is_dir()]
+    assert (static / "js" / "htmx.min.js") in files and folders
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in files} == {"0o644"}
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in folders} == {"0o755"}
