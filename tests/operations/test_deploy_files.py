@@ -69,3 +69,16 @@ def test_collected_static_files_are_readable_by_nginx_whatever_the_umask(tmp_pat
     assert (static / "js" / "htmx.min.js") in files and folders
     assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in files} == {"0o644"}
     assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in folders} == {"0o755"}
+
+
+def test_a_gunicorn_worker_opens_the_signing_identity_before_its_first_probe(
+        signing_identity, settings, tmp_path, monkeypatch):
+    from qc import signing_key
+
+    monkeypatch.setattr(signing_key, "_signers", {})
+    config = runpy.run_path(str(ROOT / "deploy/gunicorn.conf.py"))
+    config["post_worker_init"](None)
+    assert len(signing_key._signers) == 1, "/readyz then finds the identity decrypted"
+    # A missing identity does not stop the worker: /readyz names it (signing_key).
+    settings.SIGNING_P12_PATH = str(tmp_path / "absent.p12")
+    config["post_worker_init"](None)
