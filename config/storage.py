@@ -9,7 +9,11 @@ from django.core.exceptions import ImproperlyConfigured
 from .env import env_choice, env_str
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-STATIC = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+# Collected static files are public (nginx serves them as www-data): 0644 files, 0755
+# folders whatever the umask of the one collecting them (the units' UMask=0027 would make
+# them unreadable), not the media's FILE_UPLOAD_PERMISSIONS (0640) they would fall back to.
+STATIC = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+          "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755}}
 
 
 def media_storages() -> dict:

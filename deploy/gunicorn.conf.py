@@ -65,3 +65,12 @@ def post_worker_init(worker):
     from qc.engine import warm_up
 
     warm_up()
+    # Open the signing identity now, not in a worker's first /readyz: pyHanko's import and
+    # the PKCS#12 decryption (0.7 s on a shared 2-core host, more while every service starts)
+    # would eat into the probe's 2 s. A missing identity or wrong passphrase is /readyz's.
+    from batches.certificates.identity import site_signer
+
+    try:
+        site_signer()
+    except Exception:  # noqa: BLE001 - reported by /readyz (signing_key), not at boot
+        pass

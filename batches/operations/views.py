@@ -2,6 +2,7 @@
 
 import hmac
 import ipaddress
+import logging
 import os
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_GET
 from .health import readiness_checks
 
 PROBLEM = "application/problem+json"
+logger = logging.getLogger(__name__)
 
 
 @csrf_exempt
@@ -32,12 +34,15 @@ def readyz(request):
     down = [check.name for check in checks if not check.ok]
     if not down:
         return JsonResponse({"status": "ready", "checks": body})
+    detail = f"Down: {', '.join(down)}. " + "; ".join(
+        f"{c.name}: {c.detail}" for c in checks if not c.ok)
+    # A load balancer keeps no body: the log says what was down when a probe got a 503.
+    logger.warning("not ready: %s", detail, extra={"down": down})
     return JsonResponse({
         "type": "urn:alpharelease:problem:not-ready",
         "title": "Not ready",
         "status": 503,
-        "detail": f"Down: {', '.join(down)}. " + "; ".join(
-            f"{c.name}: {c.detail}" for c in checks if not c.ok),
+        "detail": detail,
         "down": down,
         "checks": body,
     }, status=503, content_type=PROBLEM)

@@ -203,12 +203,16 @@ def test_the_checks_fail_on_a_restored_site_whose_audit_trail_was_edited(release
 
 
 def test_the_deploy_scripts_back_up_prune_and_restore_a_site(tmp_path):
-    """deploy/backup and deploy/restore as cron and an operator run them."""
-    env = {**os.environ, "APP_DIR": str(ROOT), "ENV_FILE": str(tmp_path / "no-env-file"),
+    """deploy/backup and deploy/restore as cron and an operator run them: the live site's
+    env file read by both, the restore's own database, media and identity given before it."""
+    site_a = {"DATABASE_URL": f"sqlite:///{tmp_path / 'site-a.sqlite3'}",
+              "MEDIA_ROOT": str(tmp_path / "media-a"),
+              "SIGNING_P12_PATH": str(tmp_path / "signing-a/site.p12")}
+    env_file = tmp_path / "env"
+    env_file.write_text("".join(f"{name}={value}\n" for name, value in site_a.items()))
+    env = {**os.environ, "APP_DIR": str(ROOT), "ENV_FILE": str(env_file),
            "DJANGO_SETTINGS_MODULE": "config.settings", "SECRET_KEY": "script-test-secret-key",
-           "DEBUG": "false", "DATABASE_URL": f"sqlite:///{tmp_path / 'site-a.sqlite3'}",
-           "MEDIA_ROOT": str(tmp_path / "media-a"),
-           "SIGNING_P12_PATH": str(tmp_path / "signing-a/site.p12"),
+           "DEBUG": "false", **site_a,
            "SIGNING_P12_PASSPHRASE": "script-passphrase", "BACKUP_KEEP_DAYS": "30"}
     env.pop("CELERY_BROKER_URL", None)
     python = str(Path(sys.executable))

@@ -1,11 +1,12 @@
 """The files in deploy/ agree with the code: the lock with pyproject.toml, gunicorn's control
-socket per instance, nginx's TLS rules."""
+socket per instance, nginx's TLS rules, static files nginx can read."""
 
 import json
 import os
 import re
 import runpy
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -80,3 +81,33 @@ def test_gunicorns_own_log_lines_are_json_in_utc(tmp_path):
     assert booting, lines
     assert all(entry["logger"] == "gunicorn.error" and entry["time"].endswith("+00:00")
                for entry in booting)
+
+
+def test_collected_static_files_are_readable_by_nginx_whatever_the_umask(tmp_path):
+    # The units run with UMask=0027 and an operator's shell may have 077: nginx (www-data,
+    # not in the service's group) must still read every file and enter every folder.
+    static = tmp_path / "static"
+    env = {**os.environ, "STATIC_ROOT": str(static), "ALPHARELEASE_VAR_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    run = subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+                         preexec_fn=lambda: os.umask(0o077))
+    assert run.returncode == 0, run.stdout + run.stderr
+    files = [p for p in static.rglob("*") if p.is_file()]
+    folders = [p for p in static.rglob("*") if p.is_dir()]
+    assert (static / "js" / "htmx.min.js") in files and folders
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in files} == {"0o644"}
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in folders} == {"0o755"}
+
+
+def test_a_gunicorn_worker_opens_the_signing_identity_before_its_first_probe(
+        signing_identity, settings, tmp_path, monkeypatch):
+    from qc import signing_key
+
+    monkeypatch.setattr(signing_key, "_signers", {})
+    config = runpy.run_path(str(ROOT / "deploy/gunicorn.conf.py"))
+    config["post_worker_init"](None)
+    assert len(signing_key._signers) == 1, "/readyz then finds the identity decrypted"
+    # A missing identity does not stop the worker: /readyz names it (signing_key).
+    settings.SIGNING_P12_PATH = str(tmp_path / "absent.p12")
+    config["post_worker_init"](None)

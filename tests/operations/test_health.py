@@ -30,9 +30,13 @@ def test_readyz_is_ready_with_tasks_in_process_and_a_loadable_signing_key(client
     assert checks["worker"]["detail"].startswith("in process")
 
 
-def test_readyz_names_a_missing_signing_key_in_a_503_problem(client, settings, tmp_path):
+def test_readyz_names_a_missing_signing_key_in_a_503_problem(client, settings, tmp_path,
+                                                             caplog):
     settings.SIGNING_P12_PATH = str(tmp_path / "absent.p12")
-    response = client.get("/readyz")
+    with caplog.at_level("WARNING", logger="batches.operations.views"):
+        response = client.get("/readyz")
+    [logged] = [r for r in caplog.records if r.name == "batches.operations.views"]
+    assert logged.down == ["signing_key"] and "absent.p12" in logged.getMessage()
     assert response.status_code == 503
     assert response["Content-Type"] == "application/problem+json"
     body = json.loads(response.content)

@@ -63,12 +63,13 @@ def installed(wheel, tmp_path_factory) -> Path:
     return venv
 
 
-def _run(venv: Path, cwd: Path, *command: str) -> subprocess.CompletedProcess:
+def _run(venv: Path, cwd: Path, *command: str,
+         env: dict | None = None) -> subprocess.CompletedProcess:
     unset = ("DATABASE_URL", "CELERY_BROKER_URL", "PYTHONPATH", "DJANGO_SETTINGS_MODULE")
-    env = {k: v for k, v in os.environ.items() if k not in unset}
+    extra, env = env or {}, {k: v for k, v in os.environ.items() if k not in unset}
     env.update(SECRET_KEY="test-only-secret-key-not-for-production", DEBUG="false",
                ALLOWED_HOSTS="testserver", ALPHARELEASE_VAR_DIR=str(cwd / "var"),
-               STATIC_ROOT=str(cwd / "collected"), SITE_URL="https://qc.example.org")
+               STATIC_ROOT=str(cwd / "collected"), SITE_URL="https://qc.example.org", **extra)
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -131,3 +132,23 @@ def test_the_installed_copy_runs_from_outside_the_checkout(installed, tmp_path):
     assert collected.returncode == 0, collected.stdout + collected.stderr
     assert (tmp_path / "collected" / "js" / "htmx.min.js").is_file()
     assert (tmp_path / "collected" / "css" / "site.css").is_file()
+
+
+def test_the_backup_script_copied_beside_an_installed_copy_runs_its_alpharelease_command(
+        installed, tmp_path):
+    # A host installed from the wheel has /opt/alpharelease/.venv and the checkout's deploy/
+    # (the guide says to copy it), but no manage.py.
+    app = tmp_path / "opt"
+    app.mkdir()
+    (app / ".venv").symlink_to(installed)
+    shutil.copytree(ROOT / "deploy", app / "deploy")
+    env = {"APP_DIR": str(app), "ENV_FILE": str(tmp_path / "no-env-file"),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'site.sqlite3'}",
+           "SIGNING_P12_PATH": str(tmp_path / "signing/site.p12"),
+           "SIGNING_P12_PASSPHRASE": "packaging-passphrase"}
+    for command in (["migrate", "--noinput"], ["create_signing_identity"]):
+        done = _run(installed, app, str(installed / "bin" / "alpharelease"), *command, env=env)
+        assert done.returncode == 0, done.stdout + done.stderr
+    backed_up = _run(installed, app, str(app / "deploy" / "backup"), str(tmp_path), env=env)
+    assert backed_up.returncode == 0, backed_up.stdout + backed_up.stderr
+    assert len(list(tmp_path.glob("alpharelease-*.tar.gz"))) == 1

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.operations.test_env_example import env_example_as_written
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -47,10 +49,7 @@ def _production_env(tmp_path) -> dict:
     """deploy/env.example as an operator fills it in: placeholders replaced by real secrets."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DATABASE_URL", "CELERY_", "SECRET_KEY", "DEBUG"))}
-    for line in (ROOT / "deploy/env.example").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            name, _, value = line.partition("=")
-            env[name] = value
+    env.update(env_example_as_written())
     for name, value in list(env.items()):
         if value.startswith("change-me"):
             env[name] = "Zq8" + "x7Lk2" * 12  # 63 characters, as the guide's generator gives
