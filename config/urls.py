@@ -25,6 +25,7 @@ urlpatterns = [
 ]
 
 handler404 = "batches.api.problems.not_found"
+handler500 = "qc.middleware.server_error"
 
 if settings.BENCH_PLAIN_DRF:
     # Before the web pages' patterns, so no catch-all of theirs can shadow it.

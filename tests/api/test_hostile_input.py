@@ -4,7 +4,7 @@ and stores nothing."""
 from datetime import timedelta
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
 
 from batches.models import Result
 from tests.api.conftest import fields, problem
@@ -80,6 +80,48 @@ def test_a_lost_database_connection_on_a_page_answers_503_with_retry_after(clien
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     assert "nothing was stored" in response.content.decode()
+
+
+def refuse_connections(monkeypatch):
+    """Every query fails as when PostgreSQL is down: psycopg's error, wrapped by Django."""
+    def refused(*args, **kwargs):
+        try:
+            raise ConnectionRefusedError(111, "Connection refused")
+        except ConnectionRefusedError as cause:
+            raise OperationalError('connection to server at "127.0.0.1", port 5432 failed: '
+                                   "Connection refused") from cause
+
+    monkeypatch.setattr(connection, "cursor", refused)
+
+
+@pytest.mark.parametrize(("path", "content_type"), [
+    ("/batches/", "text/html"),
+    ("/", "text/html"),
+    ("/api/v1/batches/", "application/problem+json"),
+])
+def test_a_database_lost_before_the_view_answers_503_not_500(client, analyst, monkeypatch,
+                                                             path, content_type):
+    # The session and the user are looked up by the middleware, before any view runs.
+    client.force_login(analyst)
+    client.raise_request_exception = False
+    refuse_connections(monkeypatch)
+    response = client.get(path)
+    assert response.status_code == 503, response.content[:300]
+    assert response["Retry-After"] == "5"
+    assert response["Content-Type"].startswith(content_type)
+    assert "nothing was stored" in response.content.decode()
+
+
+def test_an_error_that_is_not_the_database_is_still_a_500(client, analyst, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    client.force_login(analyst)
+    client.raise_request_exception = False
+    monkeypatch.setattr("batches.selectors.batch_list", broken)
+    response = client.get("/batches/")
+    assert response.status_code == 500
+    assert not response.has_header("Retry-After")
 
 
 @pytest.mark.parametrize("text", ["clear\x01", "clear\x1b[31m red", "clear\ncolourless"])
