@@ -13,6 +13,7 @@ from qc.api_keys import READ_SCOPES
 from qc.entered import EnteredNumber
 from qc.models import Criterion, Instrument, Product, Validity
 from qc.services import CRITERION_FIELDS
+from qc.time_range import date_range_problem, time_range_problem
 from qc.units import (
     ACCEPTED_ACTIVITY_UNITS,
     accepted_units,
@@ -55,6 +56,14 @@ class LocalDateTimeField(forms.DateTimeField):
     widget = LocalDateTimeInput
     input_formats = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S",
                      "%Y-%m-%d %H:%M"]
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is not None:
+            problem = time_range_problem(moment, shown=str(value).strip())
+            if problem:
+                raise forms.ValidationError(problem, code="out_of_range")
+        return moment
 
 
 class LabForm(forms.Form):
@@ -397,3 +406,16 @@ class AuditFilterForm(forms.Form):
     lot = forms.CharField(label="Lot number", required=False)
     object_type = forms.CharField(label="Object type", required=False,
                                   help_text="e.g. batches.result")
+
+    def clean_date_from(self):
+        return self._day_in_range("date_from")
+
+    def clean_date_to(self):
+        return self._day_in_range("date_to")
+
+    def _day_in_range(self, name: str):
+        # 'To' includes its whole day: the day after 9999-12-31 does not exist.
+        day = self.cleaned_data.get(name)
+        if day is not None and (problem := date_range_problem(day, self.data.get(name, ""))):
+            raise forms.ValidationError(problem, code="out_of_range")
+        return day

@@ -13,6 +13,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 from qc.entered import EnteredNumber
+from qc.time_range import clamped, time_range_problem
 
 from ..records.checks import split_censored
 
@@ -159,6 +160,12 @@ class AwareDateTimeField(serializers.DateTimeField):
                    "2026-11-22T09:30:00+01:00.",
     }
 
+    def __init__(self, *args, clamp: bool = False, **kwargs):
+        # clamp: a query bound out of range is answered at the nearer limit (nothing is
+        # recorded beyond it), not refused.
+        self.clamp = clamp
+        super().__init__(*args, **kwargs)
+
     def to_internal_value(self, value):
         if not isinstance(value, str) or len(value) > 40:
             self.fail("invalid", input=json.dumps(value, default=str)[:MAX_NUMBER_TEXT])
@@ -170,11 +177,13 @@ class AwareDateTimeField(serializers.DateTimeField):
             self.fail("invalid", input=repr(value))
         if timezone.is_naive(parsed):
             self.fail("naive")
-        try:
-            # Stored in UTC; PostgreSQL also refuses offsets beyond ±15:59 that Python takes.
-            return parsed.astimezone(UTC)
-        except OverflowError:
-            self.fail("invalid", input=repr(value))
+        if self.clamp:
+            return clamped(parsed)
+        problem = time_range_problem(parsed, shown=repr(value))
+        if problem:
+            raise serializers.ValidationError(problem, code="out_of_range")
+        # Stored in UTC; PostgreSQL also refuses offsets beyond ±15:59 that Python takes.
+        return parsed.astimezone(UTC)
 
     def to_representation(self, value):
         return value.isoformat() if value else None

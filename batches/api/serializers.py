@@ -435,8 +435,10 @@ class BatchFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=BatchStatus.choices, required=False)
     qc_status = serializers.ChoiceField(choices=QcStatus.choices, required=False)
     product = serializers.SlugField(max_length=40, required=False, help_text="Product code.")
-    eos_from = AwareDateTimeField(required=False, help_text="EOS at or after this time.")
-    eos_to = AwareDateTimeField(required=False, help_text="EOS at or before this time.")
+    eos_from = AwareDateTimeField(required=False, clamp=True,
+                                  help_text="EOS at or after this time.")
+    eos_to = AwareDateTimeField(required=False, clamp=True,
+                                help_text="EOS at or before this time.")
     page = serializers.IntegerField(min_value=1, max_value=10**6, required=False)
 
     def apply(self, queryset):

@@ -13,6 +13,7 @@ from qc.formatting import format_duration, utc_text
 from qc.instruments import require_qualified
 from qc.models import Criterion, Instrument, Validity
 from qc.roles import Role, has_role
+from qc.time_range import time_range_problem
 from qc.units import UnitError, check_physical_range, input_unit_for, to_canonical
 
 from ..lifecycle import RESULT_ACCEPTING_STATUSES
@@ -26,6 +27,8 @@ def require_aware(errors: dict[str, list[str]], field: str, value: datetime | No
         errors.setdefault(field, []).append(
             "This time has no time zone; give it with its offset, e.g. 2026-11-22T09:30:00+01:00."
         )
+    elif problem := time_range_problem(value):
+        errors.setdefault(field, []).append(problem)
 
 
 def validate_value(errors, criterion: Criterion, value, unit: str, value_text: str):
