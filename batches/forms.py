@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from qc.api_keys import READ_SCOPES
-from qc.entered import EnteredNumber
+from qc.entered import EnteredNumber, precision_problem
 from qc.models import Criterion, Instrument, Product, Validity
 from qc.services import CRITERION_FIELDS
 from qc.time_range import date_range_problem, time_range_problem
@@ -283,6 +283,8 @@ class ResultForm(LabForm):
             ) from None
         if not math.isfinite(number):
             raise forms.ValidationError("Type a finite number, e.g. 96.1.")
+        if problem := precision_problem(decimal):
+            raise forms.ValidationError(problem)
         return number
 
     def service_arguments(self) -> dict:

@@ -26,6 +26,27 @@ DERIVED_FIGURES = 4
 PLAIN_FIGURES = 6
 
 
+# A double's shortest text has at most 17 significant figures, so a number with more says
+# digits its value cannot hold (and no instrument measures); it is refused, not rounded.
+MAX_SIGNIFICANT_FIGURES = 17
+
+
+def is_decimal(text: str) -> bool:
+    """Whether `text` is a plain decimal number ('1.20', '-0.5', '3.7e7'), however large."""
+    return bool(_DECIMAL.match(str(text).strip()))
+
+
+def precision_problem(text: str) -> str:
+    """'' when the decimal `text` has at most MAX_SIGNIFICANT_FIGURES, else why it is refused."""
+    figures = significant_figures(text)
+    if figures <= MAX_SIGNIFICANT_FIGURES:
+        return ""
+    shown = text if len(text) <= 40 else f"{text[:40]}…"
+    return (f"{shown} has {figures} significant figures; a value is recorded with at most "
+            f"{MAX_SIGNIFICANT_FIGURES} (more than any instrument measures). Send it as the "
+            "instrument shows it.")
+
+
 class EnteredNumber(float):
     """A float that remembers the decimal text it was entered with ('1.20' keeps its zero).
 
