@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from qc.entered import entered_text
 from qc.errors import RuleViolation
 from qc.formatting import format_duration, utc_text
 from qc.instruments import require_qualified
@@ -55,7 +56,8 @@ def validate_value(errors, criterion: Criterion, value, unit: str, value_text: s
     canonical = input_unit_for(criterion.unit, criterion.quantity)
     try:
         converted = to_canonical(number, unit or canonical, canonical)
-        check_physical_range(converted, canonical)
+        entered = entered_text(value if isinstance(value, float) else number)
+        check_physical_range(converted, canonical, f"{entered} {unit or canonical}")
     except UnitError as exc:
         field = "unit" if "unit" in str(exc) and "accepted" in str(exc) else "value"
         errors[field] = [str(exc)[0].upper() + str(exc)[1:] + "."]

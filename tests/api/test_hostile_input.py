@@ -20,18 +20,36 @@ def body(batch, now, **overrides) -> dict:
     return data
 
 
-@pytest.mark.parametrize("value", [
-    123456789012345678901234567890123456789012345678901234567890123,  # 63 digits
-    1e308,  # finite, overflows on conversion to Bq
-    1.2e71 / 1e9,  # 1.2e71 Bq
-    2e15 / 1e9,  # 2 PBq: above any batch
+@pytest.mark.parametrize(("value", "entered"), [
+    (1e308, "1e+308 GBq"),  # finite, overflows on conversion to Bq
+    (1.2e71 / 1e9, "1.2e+62 GBq"),  # 1.2e71 Bq
+    (2e15 / 1e9, "2000000 GBq"),  # 2 PBq: above any batch
+    (10**100, f"1{'0' * 100} GBq"),  # a JSON integer of 101 digits, as sent
 ])
-def test_an_activity_beyond_the_physical_range_is_refused_with_the_range(api, ac225_batch, now,
-                                                                        value):
+def test_an_activity_beyond_the_physical_range_is_refused_as_entered_with_the_limit(
+        api, ac225_batch, now, value, entered):
     response = api.post(URL, body(ac225_batch, now, value=value))
     assert response.status_code == 422, response.content
-    assert "outside the physical range" in fields(response)["value"]
-    assert "1e+15 Bq" in fields(response)["value"]
+    assert fields(response)["value"] == (
+        f"{entered} is outside the physical range: above the largest activity accepted, "
+        "1000 TBq (1e+15 Bq).")
+    assert not Result.objects.filter(channel="api").exists()
+
+
+@pytest.mark.parametrize(("test_code", "unit", "value", "says"), [
+    ("rcp", "%", 1e308, "1e+308 % is outside the physical range: above the largest "
+                        "percentage accepted, 100 %."),
+    ("ph", "pH", -1e308, "-1e+308 pH is outside the physical range: below the smallest pH "
+                         "accepted, 0 pH."),
+    ("activity-conc", "MBq/mL", 1e308, "1e+308 MBq/mL is outside the physical range: above "
+     "the largest activity concentration accepted, 1000 TBq/mL (1e+15 Bq/mL)."),
+])
+def test_every_dimension_names_the_value_as_entered_and_the_limit(api, ac225_batch, now,
+                                                                 test_code, unit, value, says):
+    response = api.post(URL, body(ac225_batch, now, test_code=test_code, unit=unit,
+                                  value=value))
+    assert response.status_code == 422, response.content
+    assert fields(response)["value"] == says
     assert not Result.objects.filter(channel="api").exists()
 
 

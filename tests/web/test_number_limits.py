@@ -1,0 +1,35 @@
+"""A number typed on the result form is refused with what is wrong with it as typed: more
+significant figures than a value holds, or beyond the quantity's physical range (named with
+its limit); nothing is stored."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from batches.models import Result
+
+pytestmark = pytest.mark.django_db
+
+
+def local(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+@pytest.mark.parametrize(("code", "value", "unit", "says"), [
+    ("activity", "1.23456789012345678901234567890", "GBq",
+     "1.23456789012345678901234567890 has 30 significant figures; a value is recorded with at "
+     "most 17 (more than any instrument measures). Send it as the instrument shows it."),
+    ("activity", "1e308", "GBq", "1e308 GBq is outside the physical range: above the largest "
+     "activity accepted, 1000 TBq (1e+15 Bq)."),
+    ("ph", "-0.5", "pH", "-0.5 pH is outside the physical range: below the smallest pH "
+     "accepted, 0 pH."),
+])
+def test_a_typed_number_is_refused_as_typed_with_what_is_wrong(client_for, analyst,
+                                                               settled_ac225, code, value, unit,
+                                                               says):
+    response = client_for(analyst).post(
+        reverse("result-record", args=[settled_ac225.lot_number, code]),
+        {"value": value, "unit": unit, "measured_at": local(timezone.now())})
+    assert response.status_code == 200
+    assert response.context["form"].errors["value"] == [says]
+    assert not Result.objects.filter(criterion__test_code=code, channel="web").exists()
