@@ -45,6 +45,11 @@ def validate_value(errors, criterion: Criterion, value, unit: str, value_text: s
             errors["value_text"] = ["The text holds control characters (e.g. a line break or "
                                     "an escape code); send one line of printable text."]
         return None
+    if (value_text or "").strip():
+        # The pages and the signing page show a result's text before its number: a text
+        # beside a number would show as the result while the number is what is judged.
+        errors["value_text"] = [f"{criterion.name} takes a number, not a text result; send "
+                                "the number in value and leave value_text empty."]
     if value is None or isinstance(value, bool):
         errors["value"] = [f"{criterion.name} takes a number."]
         return None

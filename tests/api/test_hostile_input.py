@@ -150,3 +150,16 @@ def test_control_characters_in_a_text_result_are_refused_naming_the_field(api, a
     assert response.status_code == 422
     assert "control characters" in fields(response)["value_text"]
     assert not Result.objects.filter(channel="api").exists()
+
+
+@pytest.mark.parametrize("text", ["7.1 pH", "conforms", "x\x1b[31m"])
+def test_a_text_beside_a_number_is_refused_as_it_would_show_as_the_result(api, ac225_batch,
+                                                                         now, text):
+    # The batch and signing pages show a result's text before its number.
+    response = api.post(URL, body(ac225_batch, now, test_code="ph", value=9.0, unit="pH",
+                                  value_text=text))
+    assert response.status_code == 422, response.content
+    assert fields(response)["value_text"] == (
+        "pH takes a number, not a text result; send the number in value and leave value_text "
+        "empty.")
+    assert not Result.objects.filter(channel="api").exists()
