@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("batches.urls")),
 ]
 
+handler400 = "batches.api.problems.bad_request"
 handler404 = "batches.api.problems.not_found"
 handler500 = "qc.middleware.server_error"
 

@@ -1,6 +1,7 @@
 """Hostile and extreme input answers a problem (4xx) that says what is wrong, never a 500,
 and stores nothing."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -163,3 +164,12 @@ def test_a_text_beside_a_number_is_refused_as_it_would_show_as_the_result(api, a
         "pH takes a number, not a text result; send the number in value and leave value_text "
         "empty.")
     assert not Result.objects.filter(channel="api").exists()
+
+
+@pytest.mark.parametrize("url", [URL, URL + "bulk/"])
+def test_a_body_over_the_upload_limit_is_a_413_problem_naming_the_limit(api, settings, url):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    response = api.post(url, json.dumps({"lot_number": "x" * 20_000}), fmt="raw")
+    assert response.status_code == 413
+    assert problem(response)["code"] == "payload_too_large"
+    assert "larger than 10000 bytes" in problem(response)["detail"]
