@@ -285,6 +285,9 @@ class ResultForm(LabForm):
             raise forms.ValidationError("Type a finite number, e.g. 96.1.")
         if problem := precision_problem(decimal):
             raise forms.ValidationError(problem)
+        if number == 0 and any(ch in "123456789" for ch in decimal.lower().split("e")[0]):
+            raise forms.ValidationError(f"{text} is too small to tell from zero; type 0 if it "
+                                        "is zero.")
         return number
 
     def service_arguments(self) -> dict:

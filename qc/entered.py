@@ -15,8 +15,9 @@ import re
 from decimal import Decimal
 
 # A plain decimal as typed after the decimal mark is normalised to a point: '1.20', '-0.5',
-# '.5', '3.7e7'. No thousands separators, no signs other than a leading one.
-_DECIMAL = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+# '.5', '3.7e7'. No thousands separators, no signs other than a leading one, and only the
+# digits 0-9 (float() also reads '١٢' and '1_000', which no certificate should print).
+_DECIMAL = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$", re.ASCII)
 
 # A float without entered digits (an older row, a value computed by a script) is shown to
 # at most this many significant figures: what a dose calibrator or balance shows, and

@@ -160,6 +160,8 @@ class FiniteNumberField(serializers.Field):
         else:
             text = data.text if isinstance(data, PostedText) else str(data)
         shown = text if len(text) <= 40 else f"{text[:40]}…"
+        if isinstance(data, str) and not is_decimal(text):
+            self.fail("invalid", input=repr(text))  # float() also reads '١٢' and '1_000'
         try:
             number = float(data)
         except OverflowError:  # an int beyond any float

@@ -106,3 +106,13 @@ def test_seventeen_figures_are_what_a_float_prints_and_are_accepted(api, ac225_b
 def test_a_number_in_a_json_string_is_refused_as_a_string(api, ac225_batch, now):
     assert refused(api.post(URL, raw(ac225_batch, now, '"1.2"'), fmt="raw")) == (
         '"1.2" is a string; send the number itself, without quotes.')
+
+
+@pytest.mark.parametrize(("key", "text"), [("arabic", "١٢"), ("underscore", "1_000"),
+                                           ("censored", "< ١٢")])
+def test_digits_other_than_0_to_9_are_not_a_number(api, ac225_batch, now, key, text):
+    response = api.client.post(URL, {
+        "lot_number": ac225_batch.lot_number, "test_code": "ph", "value": text, "unit": "pH",
+        "measured_at": (now - timedelta(minutes=2)).isoformat()},
+        format="multipart", HTTP_IDEMPOTENCY_KEY=f"digits-{key}")
+    assert "is not a number" in refused(response)

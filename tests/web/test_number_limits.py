@@ -33,3 +33,18 @@ def test_a_typed_number_is_refused_as_typed_with_what_is_wrong(client_for, analy
     assert response.status_code == 200
     assert response.context["form"].errors["value"] == [says]
     assert not Result.objects.filter(criterion__test_code=code, channel="web").exists()
+
+
+@pytest.mark.parametrize(("value", "says"), [
+    ("١٢", "'١٢' is not a number"), ("1_000", "'1_000' is not a number"),
+    ("1e-400", "1e-400 is too small to tell from zero; type 0 if it is zero."),
+])
+def test_a_number_a_certificate_could_not_show_as_typed_is_refused(client_for, analyst,
+                                                                   settled_ac225, value, says):
+    # float() reads Arabic-Indic digits and underscores; '1e-400' reads as 0.
+    response = client_for(analyst).post(
+        reverse("result-record", args=[settled_ac225.lot_number, "ph"]),
+        {"value": value, "unit": "pH", "measured_at": local(timezone.now())})
+    assert response.status_code == 200
+    assert response.context["form"].errors["value"][0].startswith(says)
+    assert not Result.objects.filter(criterion__test_code="ph").exists()
