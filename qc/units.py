@@ -123,7 +123,8 @@ def input_unit_for(canonical_limit_unit: str, quantity: str) -> str:
 
 # --- activities and durations typed by a person ------------------------------------------
 
-_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+# The digits 0-9 only: \d (and float()) would also take '١٢'.
+_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _ACTIVITY = re.compile(rf"^\s*({_NUMBER})\s*([^\d\s].*?)\s*$")
 
 
@@ -169,7 +170,9 @@ def parse_activity(text: str, *, decimal_comma: bool = False) -> float:
         )
     if not math.isfinite(number) or number < 0:
         raise ValueError(f"Activity must be a finite number >= 0, got {text!r}")
-    return float(ureg.Quantity(number, units).to("becquerel").magnitude)
+    bq = float(ureg.Quantity(number, units).to("becquerel").magnitude)
+    check_physical_range(bq, "Bq", entered=text.strip())
+    return bq
 
 
 _DURATION_UNITS = {

@@ -5,9 +5,10 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from qc.entered import entered_text
 from qc.instruments import is_qualified, not_qualified_message
 from qc.models import Criterion, Instrument, Product
-from qc.units import ACTIVITY_UNITS, UnitError, to_canonical
+from qc.units import ACTIVITY_UNITS, UnitError, check_physical_range, to_canonical
 
 from ..lifecycle import lock_batch_by_lot
 from ..models import Batch, BatchStatus, Elution, QcStatus, Result, SourceLot
@@ -243,6 +244,12 @@ class BatchInSerializer(serializers.Serializer):
         except UnitError as exc:
             errors["activity_unit"] = [str(exc)[0].upper() + str(exc)[1:] + "."]
             activity_bq = None
+        else:
+            try:
+                entered = f"{entered_text(attrs['activity'])} {attrs['activity_unit']}"
+                check_physical_range(activity_bq, "Bq", entered=entered)
+            except UnitError as exc:
+                errors["activity"] = [f"{exc}."]
         if errors:
             raise serializers.ValidationError(errors)
         return {**attrs, "product": product, "elution": elution, "source_lot": source_lot,

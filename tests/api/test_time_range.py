@@ -105,3 +105,17 @@ def test_a_calibration_time_centuries_after_eos_says_so_not_infinite_activity(mo
     assert "inf" not in message.replace("infinite", "")
     assert "activity" not in fields(response)
     assert not Batch.objects.exists()
+
+
+@pytest.mark.parametrize(("activity", "unit", "entered"), [
+    (1e308, "GBq", "1e+308 GBq"), (2000000, "GBq", "2000000 GBq")])
+def test_a_registered_activity_beyond_the_physical_range_is_named_as_sent_with_the_limit(
+        module_client, now, activity, unit, entered):
+    # It was 'Must be a positive number of Bq.'
+    response = module_client.post("/api/v1/batches/", registration(
+        now, activity=activity, activity_unit=unit))
+    assert response.status_code == 422, response.content
+    assert fields(response)["activity"] == (
+        f"{entered} is outside the physical range: above the largest activity accepted, "
+        "1000 TBq (1e+15 Bq).")
+    assert not Batch.objects.exists()

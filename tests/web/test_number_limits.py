@@ -48,3 +48,24 @@ def test_a_number_a_certificate_could_not_show_as_typed_is_refused(client_for, a
     assert response.status_code == 200
     assert response.context["form"].errors["value"][0].startswith(says)
     assert not Result.objects.filter(criterion__test_code="ph").exists()
+
+
+@pytest.mark.parametrize(("typed", "says"), [
+    ("1e308 GBq", "1e308 GBq is outside the physical range: above the largest activity "
+                  "accepted, 1000 TBq (1e+15 Bq)."),
+    ("١ GBq", "Cannot read an activity from '١ GBq'"),
+])
+def test_a_registered_activity_is_refused_as_typed(client_for, operator, products, typed,
+                                                   says):
+    from batches.models import Batch
+    from tests.factories import make_source_lot
+
+    eos = timezone.now().replace(microsecond=0) - timezone.timedelta(minutes=20)
+    response = client_for(operator).post(reverse("batch-register"), {
+        "lot_number": "AC-WEB-001", "product": products["ac225-psma-it"].pk,
+        "source": f"lot:{make_source_lot().pk}", "eos": local(eos),
+        "calibration_time": local(eos + timezone.timedelta(hours=1)), "activity": typed,
+        "volume_ml": "4"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["activity"][0].startswith(says)
+    assert not Batch.objects.exists()
