@@ -66,6 +66,21 @@ class LocalDateTimeField(forms.DateTimeField):
         return moment
 
 
+# The longest duration a form takes (a shelf life, a stability time point): ten years, far
+# beyond any radiopharmaceutical, and far inside what EOS + it can be computed for.
+MAX_DURATION_H = 10 * 8766
+
+
+def duration_field(*, label: str, unit: str = "h", **kwargs) -> forms.FloatField:
+    """A duration typed as a number of hours (or minutes), from 0 to ten years: a larger
+    number (1e308) is refused, not an OverflowError when it becomes a timedelta."""
+    limit = MAX_DURATION_H * (60 if unit == "min" else 1)
+    kwargs.setdefault("min_value", 0.0)
+    return forms.FloatField(
+        label=label, max_value=limit, error_messages={
+            "max_value": f"At most {limit:g} {unit} (ten years)."}, **kwargs)
+
+
 class LabForm(forms.Form):
     """Says the time zone under every local-time field (the offset changes with DST, so it is
     worked out when the form is made)."""

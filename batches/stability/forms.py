@@ -15,7 +15,7 @@ from qc.stability.models import Orientation, StabilityProtocol
 from qc.stability.plan import protocol_plan
 from qc.units import parse_activity
 
-from ..forms import ActivityField
+from ..forms import ActivityField, duration_field
 
 ROWS = 10
 
@@ -77,12 +77,13 @@ class ProtocolDraftForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.criteria = studiable_criteria(specification)
         for i in range(ROWS):
-            self.fields[f"tp_{i}_hours"] = forms.FloatField(
-                label=f"Time point {i + 1} (h after EOS)", required=False,
+            # min_value=None: a negative time point has its own message in clean().
+            self.fields[f"tp_{i}_hours"] = duration_field(
+                label=f"Time point {i + 1} (h after EOS)", required=False, min_value=None,
                 widget=forms.NumberInput(attrs={"step": "any", "min": "0"}))
-            self.fields[f"tp_{i}_tolerance_min"] = forms.FloatField(
-                label=f"Tolerance of time point {i + 1} (± min)", required=False,
-                widget=forms.NumberInput(attrs={"step": "any", "min": "0"}))
+            self.fields[f"tp_{i}_tolerance_min"] = duration_field(
+                label=f"Tolerance of time point {i + 1} (± min)", unit="min", required=False,
+                min_value=None, widget=forms.NumberInput(attrs={"step": "any", "min": "0"}))
             for c in self.criteria:
                 self.fields[f"plan_{i}_{c.test_code}"] = forms.BooleanField(
                     label=f"{c.name} at time point {i + 1}", required=False)
@@ -137,6 +138,8 @@ class ProtocolDraftForm(forms.Form):
             if hours < 0:
                 self.add_error(f"tp_{i}_hours", f"Time point {i + 1} is before EOS; time points "
                                "count from EOS (0 h or later).")
+                continue
+            if f"tp_{i}_tolerance_min" in self.errors:
                 continue
             if tolerance is None or tolerance < 0:
                 self.add_error(f"tp_{i}_tolerance_min", f"Give the tolerance of time point "

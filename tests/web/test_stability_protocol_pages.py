@@ -80,6 +80,18 @@ def test_a_negative_time_point_is_refused(client_for, reviewer, products):
     assert "Time point 1 is before EOS" in response.context["form"].errors["tp_0_hours"][0]
 
 
+def test_a_time_point_or_tolerance_beyond_ten_years_is_refused_not_a_crash(
+        client_for, reviewer, products):
+    # 1e308 h was an OverflowError (a 500) when it became a timedelta.
+    response = client_for(reviewer).post(URL, draft_post(tp_3_hours="1e308",
+                                                         tp_2_tolerance_min="1e308"))
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert errors["tp_3_hours"] == ["At most 87660 h (ten years)."]
+    assert errors["tp_2_tolerance_min"] == ["At most 5.2596e+06 min (ten years)."]
+    assert not StabilityProtocol.objects.exists()
+
+
 def test_a_time_point_without_a_tolerance_is_refused(client_for, reviewer, products):
     response = client_for(reviewer).post(URL, draft_post(tp_1_tolerance_min=""))
 
