@@ -52,8 +52,10 @@ def _hours_text(delta: timedelta) -> str:
 
 
 class ProtocolDraftForm(forms.Form):
+    # Absolute zero below; above 100 °C an aqueous solution is not stored but boiled.
     storage_temperature_c = forms.FloatField(
-        label="Storage temperature (°C)", help_text="As on the label, e.g. 22 or 5.")
+        label="Storage temperature (°C)", help_text="As on the label, e.g. 22 or 5.",
+        min_value=-273.15, max_value=100.0)
     container = forms.CharField(
         label="Container closure system", max_length=200,
         help_text="As marketed, e.g. 10 mL type I glass vial, bromobutyl stopper.")
@@ -64,10 +66,11 @@ class ProtocolDraftForm(forms.Form):
         help_text="The highest the study covers (radiolysis grows with it), per mL: e.g. "
                   "2.8 MBq/mL.")
     batches_required = forms.IntegerField(
-        label="Batches required", min_value=1, initial=3,
+        label="Batches required", min_value=1, max_value=100, initial=3,
         help_text="For the shelf-life estimate; ICH Q1A(R2) asks for three.")
     extrapolation_factor = forms.FloatField(
-        label="Extrapolation allowed (× the period covered)", min_value=1.0, initial=2.0,
+        label="Extrapolation allowed (× the period covered)", min_value=1.0, max_value=2.0,
+        initial=2.0,
         help_text="ICH Q1E: up to 2 at room temperature, 1.5 refrigerated, 1 for none.")
     change_reason = forms.CharField(label="Reason for this protocol version",
                                     widget=forms.Textarea(attrs={"rows": 2}))
