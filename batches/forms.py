@@ -368,6 +368,14 @@ class CriterionForm(forms.ModelForm):
         fields = ["method", *CRITERION_FIELDS]
         widgets = {"name": forms.TextInput(attrs={"size": 50})}
 
+    def clean_earliest_after(self):
+        # 999999999 days does not fit the database's duration (a 500) nor EOS + it.
+        wait = self.cleaned_data.get("earliest_after")
+        if wait is not None and not timedelta(0) <= wait <= timedelta(hours=MAX_DURATION_H):
+            raise forms.ValidationError("The earliest a result can exist is from 0 to ten "
+                                        "years after EOS.")
+        return wait
+
     def values(self) -> dict:
         data = dict(self.cleaned_data)
         method = data.pop("method", None)
