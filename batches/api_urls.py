@@ -14,7 +14,7 @@ urlpatterns = [
     path("results/bulk/", views.BulkResultCreateView.as_view(), name="api-results-bulk"),
     path("batches/", views.BatchListView.as_view(), name="api-batches"),
     path("batches/<lot:lot_number>/", views.BatchDetailView.as_view(), name="api-batch"),
-    path("products/<str:code>/stability/", stability_api.ProductStabilityView.as_view(),
+    path("products/<printable:code>/stability/", stability_api.ProductStabilityView.as_view(),
          name="api-product-stability"),
     path("stability/results/", stability_api.StabilityResultCreateView.as_view(),
          name="api-stability-results"),

@@ -14,6 +14,6 @@ web_urlpatterns = [
 api_urlpatterns = [
     path("batches/<lot:lot_number>/certificate/", views.CertificateApiView.as_view(),
          name="api-certificate"),
-    path("batches/<lot:lot_number>/certificates/<str:version>/",
+    path("batches/<lot:lot_number>/certificates/<printable:version>/",
          views.CertificateApiView.as_view(), name="api-certificate-version"),
 ]

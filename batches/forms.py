@@ -10,9 +10,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from qc.api_keys import READ_SCOPES
-from qc.entered import EnteredNumber
+from qc.entered import EnteredNumber, precision_problem
 from qc.models import Criterion, Instrument, Product, Validity
 from qc.services import CRITERION_FIELDS
+from qc.time_range import date_range_problem, time_range_problem
 from qc.units import (
     ACCEPTED_ACTIVITY_UNITS,
     accepted_units,
@@ -55,6 +56,29 @@ class LocalDateTimeField(forms.DateTimeField):
     widget = LocalDateTimeInput
     input_formats = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S",
                      "%Y-%m-%d %H:%M"]
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is not None:
+            problem = time_range_problem(moment, shown=str(value).strip())
+            if problem:
+                raise forms.ValidationError(problem, code="out_of_range")
+        return moment
+
+
+# The longest duration a form takes (a shelf life, a stability time point): ten years, far
+# beyond any radiopharmaceutical, and far inside what EOS + it can be computed for.
+MAX_DURATION_H = 10 * 8766
+
+
+def duration_field(*, label: str, unit: str = "h", **kwargs) -> forms.FloatField:
+    """A duration typed as a number of hours (or minutes), from 0 to ten years: a larger
+    number (1e308) is refused, not an OverflowError when it becomes a timedelta."""
+    limit = MAX_DURATION_H * (60 if unit == "min" else 1)
+    kwargs.setdefault("min_value", 0.0)
+    return forms.FloatField(
+        label=label, max_value=limit, error_messages={
+            "max_value": f"At most {limit:g} {unit} (ten years)."}, **kwargs)
 
 
 class LabForm(forms.Form):
@@ -274,6 +298,11 @@ class ResultForm(LabForm):
             ) from None
         if not math.isfinite(number):
             raise forms.ValidationError("Type a finite number, e.g. 96.1.")
+        if problem := precision_problem(decimal):
+            raise forms.ValidationError(problem)
+        if number == 0 and any(ch in "123456789" for ch in decimal.lower().split("e")[0]):
+            raise forms.ValidationError(f"{text} is too small to tell from zero; type 0 if it "
+                                        "is zero.")
         return number
 
     def service_arguments(self) -> dict:
@@ -339,6 +368,14 @@ class CriterionForm(forms.ModelForm):
         fields = ["method", *CRITERION_FIELDS]
         widgets = {"name": forms.TextInput(attrs={"size": 50})}
 
+    def clean_earliest_after(self):
+        # 999999999 days does not fit the database's duration (a 500) nor EOS + it.
+        wait = self.cleaned_data.get("earliest_after")
+        if wait is not None and not timedelta(0) <= wait <= timedelta(hours=MAX_DURATION_H):
+            raise forms.ValidationError("The earliest a result can exist is from 0 to ten "
+                                        "years after EOS.")
+        return wait
+
     def values(self) -> dict:
         data = dict(self.cleaned_data)
         method = data.pop("method", None)
@@ -397,3 +434,16 @@ class AuditFilterForm(forms.Form):
     lot = forms.CharField(label="Lot number", required=False)
     object_type = forms.CharField(label="Object type", required=False,
                                   help_text="e.g. batches.result")
+
+    def clean_date_from(self):
+        return self._day_in_range("date_from")
+
+    def clean_date_to(self):
+        return self._day_in_range("date_to")
+
+    def _day_in_range(self, name: str):
+        # 'To' includes its whole day: the day after 9999-12-31 does not exist.
+        day = self.cleaned_data.get(name)
+        if day is not None and (problem := date_range_problem(day, self.data.get(name, ""))):
+            raise forms.ValidationError(problem, code="out_of_range")
+        return day

@@ -8,9 +8,12 @@ every SWEEP_INTERVAL_S, and prints the seconds until no result is left unevaluat
 
     make bench-recovery            (the local PostgreSQL and Redis)
     BACKLOG=5000 make bench-recovery
+    BENCH_DATABASE=my_recovery make bench-recovery   (a database name of its own; it is
+                                                      dropped and re-created)
 """
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -26,13 +29,30 @@ LIVE_BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
 DEAD_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
 
+SERVER = "postgres://postgres@127.0.0.1:5432"
+DEFAULT_DATABASE = "alpharelease_recovery"
+
+
+def database_name(environ) -> str:
+    """BENCH_DATABASE, or the default: the bench drops and re-creates it, so on a shared
+    server each user names their own. Only a plain name, as it goes into DROP DATABASE."""
+    name = environ.get("BENCH_DATABASE") or DEFAULT_DATABASE
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+        raise SystemExit(f"BENCH_DATABASE={name!r} is not a plain database name (lower-case "
+                         "letters, digits and _, at most 63).")
+    return name
+
+
 def prepare() -> dict:
     import psycopg
+    from psycopg import sql
 
-    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as db:
-        db.execute("DROP DATABASE IF EXISTS alpharelease_recovery WITH (FORCE)")
-        db.execute("CREATE DATABASE alpharelease_recovery")
-    env = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/alpharelease_recovery",
+    name = database_name(os.environ)
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as db:
+        db.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
+        db.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    env = {"DATABASE_URL": f"{SERVER}/{name}",
            "SECRET_KEY": "bench-only-secret-key", "DEBUG": "false",
            "ALPHARELEASE_VAR_DIR": tempfile.mkdtemp(prefix="bench-recovery-"),
            "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "ERROR"}

@@ -24,7 +24,9 @@ urlpatterns = [
     path("", include("batches.urls")),
 ]
 
+handler400 = "batches.api.problems.bad_request"
 handler404 = "batches.api.problems.not_found"
+handler500 = "qc.middleware.server_error"
 
 if settings.BENCH_PLAIN_DRF:
     # Before the web pages' patterns, so no catch-all of theirs can shadow it.

@@ -15,8 +15,9 @@ import re
 from decimal import Decimal
 
 # A plain decimal as typed after the decimal mark is normalised to a point: '1.20', '-0.5',
-# '.5', '3.7e7'. No thousands separators, no signs other than a leading one.
-_DECIMAL = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+# '.5', '3.7e7'. No thousands separators, no signs other than a leading one, and only the
+# digits 0-9 (float() also reads '١٢' and '1_000', which no certificate should print).
+_DECIMAL = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$", re.ASCII)
 
 # A float without entered digits (an older row, a value computed by a script) is shown to
 # at most this many significant figures: what a dose calibrator or balance shows, and
@@ -24,6 +25,27 @@ _DECIMAL = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 DERIVED_FIGURES = 4
 # A float's shortest repr with at most this many figures is taken as typed ("96.1", "0.95").
 PLAIN_FIGURES = 6
+
+
+# A double's shortest text has at most 17 significant figures, so a number with more says
+# digits its value cannot hold (and no instrument measures); it is refused, not rounded.
+MAX_SIGNIFICANT_FIGURES = 17
+
+
+def is_decimal(text: str) -> bool:
+    """Whether `text` is a plain decimal number ('1.20', '-0.5', '3.7e7'), however large."""
+    return bool(_DECIMAL.match(str(text).strip()))
+
+
+def precision_problem(text: str) -> str:
+    """'' when the decimal `text` has at most MAX_SIGNIFICANT_FIGURES, else why it is refused."""
+    figures = significant_figures(text)
+    if figures <= MAX_SIGNIFICANT_FIGURES:
+        return ""
+    shown = text if len(text) <= 40 else f"{text[:40]}…"
+    return (f"{shown} has {figures} significant figures; a value is recorded with at most "
+            f"{MAX_SIGNIFICANT_FIGURES} (more than any instrument measures). Send it as the "
+            "instrument shows it.")
 
 
 class EnteredNumber(float):

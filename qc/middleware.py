@@ -1,10 +1,12 @@
 import json
+import sys
 import time
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
+from django.views import defaults
 
 # How long a client waits before retrying when the database is unreachable (a restart or a
 # failover takes seconds).
@@ -51,18 +53,44 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, OperationalError | InterfaceError):
+        if not database_unavailable(exception):
             return None
-        detail = ("The database is unavailable just now and nothing was stored; try again in "
-                  f"{DATABASE_RETRY_AFTER_S} seconds.")
-        if request.path.startswith("/api/"):
-            detail += " Send the same request with the same Idempotency-Key."
-            body = json.dumps({"type": "urn:alpharelease:problem:database-unavailable",
-                               "title": "Service unavailable", "status": 503,
-                               "detail": detail, "code": "database_unavailable"})
-            response = HttpResponse(body, status=503, content_type="application/problem+json")
-        else:
-            response = HttpResponse(f"<!doctype html><title>Service unavailable</title>"
-                                    f"<h1>Service unavailable</h1><p>{detail}</p>", status=503)
-        response["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
-        return response
+        return database_unavailable_response(request)
+
+
+def database_unavailable(exception: BaseException | None) -> bool:
+    """True when `exception`, or one it was raised from or while handling, is a lost or
+    refused database connection (a session or user lookup in a middleware, a template that
+    evaluates a query, a library that re-raises its own error)."""
+    seen: set[int] = set()
+    while exception is not None and id(exception) not in seen:
+        if isinstance(exception, OperationalError | InterfaceError):
+            return True
+        seen.add(id(exception))
+        exception = exception.__cause__ or exception.__context__
+    return False
+
+
+def database_unavailable_response(request) -> HttpResponse:
+    detail = ("The database is unavailable just now and nothing was stored; try again in "
+              f"{DATABASE_RETRY_AFTER_S} seconds.")
+    if request.path.startswith("/api/"):
+        detail += " Send the same request with the same Idempotency-Key."
+        body = json.dumps({"type": "urn:alpharelease:problem:database-unavailable",
+                           "title": "Service unavailable", "status": 503,
+                           "detail": detail, "code": "database_unavailable"})
+        response = HttpResponse(body, status=503, content_type="application/problem+json")
+    else:
+        response = HttpResponse(f"<!doctype html><title>Service unavailable</title>"
+                                f"<h1>Service unavailable</h1><p>{detail}</p>", status=503)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
+    return response
+
+
+def server_error(request):
+    """handler500. An exception raised outside a view (the session and user lookups in the
+    middleware run before any view, so process_exception never sees them) reaches here; a
+    lost database is still a 503 with Retry-After, not a 500. Touches no database."""
+    if database_unavailable(sys.exc_info()[1]):
+        return database_unavailable_response(request)
+    return defaults.server_error(request)

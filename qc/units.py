@@ -8,6 +8,8 @@ import math
 import re
 from functools import cache
 
+from .formatting import format_activity
+
 ACTIVITY_UNITS = ("Bq", "kBq", "MBq", "GBq", "uCi", "mCi", "Ci")
 CONCENTRATION_UNITS = tuple(f"{u}/mL" for u in ACTIVITY_UNITS)
 CANONICAL = {
@@ -85,12 +87,28 @@ def convert(value: float, from_unit: str, to_unit: str) -> float:
         raise UnitError(f"Cannot express {from_unit} in {to_unit!r}") from exc
 
 
-def check_physical_range(value: float, canonical: str) -> None:
+RANGE_NOUNS = {"Bq": "activity", "Bq/mL": "activity concentration", "%": "percentage",
+               "EU/mL": "endotoxin concentration", "EU": "endotoxin content", "pH": "pH"}
+
+
+def _limit_text(limit: float, canonical: str) -> str:
+    if canonical.startswith("Bq") and limit:
+        return f"{format_activity(limit, canonical)} ({limit:g} {canonical})"
+    return f"{limit:g} {canonical}"
+
+
+def check_physical_range(value: float, canonical: str, entered: str = "") -> None:
+    """Refuse a value (in the canonical unit) outside what the quantity can physically be,
+    naming it as it was `entered` ('1e308 GBq') and the limit it passes; a value that
+    overflowed to infinity on conversion is above the largest."""
     low, high = PHYSICAL_RANGE.get(canonical, (-math.inf, math.inf))
-    if not (math.isfinite(value) and low <= value <= high):
-        shown = f"{low:g} to {high:g}" if math.isfinite(high) else f"at least {low:g}"
-        raise UnitError(
-            f"{value:g} {canonical} is outside the physical range ({shown} {canonical})")
+    if math.isfinite(value) and low <= value <= high:
+        return
+    noun = RANGE_NOUNS.get(canonical, "value")
+    shown = entered or f"{value:g} {canonical}"
+    side = (f"below the smallest {noun} accepted, {_limit_text(low, canonical)}" if value < low
+            else f"above the largest {noun} accepted, {_limit_text(high, canonical)}")
+    raise UnitError(f"{shown} is outside the physical range: {side}")
 
 
 def input_unit_for(canonical_limit_unit: str, quantity: str) -> str:
@@ -105,7 +123,8 @@ def input_unit_for(canonical_limit_unit: str, quantity: str) -> str:
 
 # --- activities and durations typed by a person ------------------------------------------
 
-_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+# The digits 0-9 only: \d (and float()) would also take '١٢'.
+_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _ACTIVITY = re.compile(rf"^\s*({_NUMBER})\s*([^\d\s].*?)\s*$")
 
 
@@ -151,7 +170,9 @@ def parse_activity(text: str, *, decimal_comma: bool = False) -> float:
         )
     if not math.isfinite(number) or number < 0:
         raise ValueError(f"Activity must be a finite number >= 0, got {text!r}")
-    return float(ureg.Quantity(number, units).to("becquerel").magnitude)
+    bq = float(ureg.Quantity(number, units).to("becquerel").magnitude)
+    check_physical_range(bq, "Bq", entered=text.strip())
+    return bq
 
 
 _DURATION_UNITS = {

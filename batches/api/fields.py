@@ -1,5 +1,6 @@
 """Edge parsing: refuse what is not what it claims to be before any rule is judged."""
 
+import codecs
 import json
 import math
 from datetime import UTC
@@ -10,9 +11,10 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import JSONParser, get_encoding
 
-from qc.entered import EnteredNumber
+from qc.entered import EnteredNumber, is_decimal, precision_problem
+from qc.time_range import clamped, time_range_problem
 
 from ..records.checks import split_censored
 
@@ -35,10 +37,54 @@ def _depth(value, limit: int) -> int:
     return deepest
 
 
+# Python will not convert a longer digit string to an int (sys.get_int_max_str_digits()).
+MAX_JSON_NUMBER_DIGITS = 4300
+
+
+class TooManyDigits(ValueError):
+    pass
+
+
+class PostedText(float):
+    """A JSON number whose float cannot stand for what was sent: one too large for a float
+    (1e999 reads as infinity) or with more significant figures than a float holds. It keeps
+    its text, so that the field refusing it can say what was sent."""
+
+    text: str
+
+    def __new__(cls, text: str, number: float) -> "PostedText":
+        posted = super().__new__(cls, number)
+        posted.text = text
+        return posted
+
+
+def _digits(text: str) -> int:
+    return sum(ch.isdigit() for ch in text)
+
+
+def _json_int(text: str) -> int:
+    if _digits(text) > MAX_JSON_NUMBER_DIGITS:
+        raise TooManyDigits(f"a number has {_digits(text)} digits; a number may have at most "
+                            f"{MAX_JSON_NUMBER_DIGITS}")
+    return int(text)
+
+
+def _json_float(text: str) -> float:
+    if _digits(text) > MAX_JSON_NUMBER_DIGITS:
+        raise TooManyDigits(f"a number has {_digits(text)} digits; a number may have at most "
+                            f"{MAX_JSON_NUMBER_DIGITS}")
+    number = float(text)
+    underflow = number == 0 and any(ch in "123456789" for ch in text.lower().split("e")[0])
+    if not math.isfinite(number) or underflow or precision_problem(text):
+        return PostedText(text, number)
+    return number
+
+
 class LenientJSONParser(JSONParser):
     """Parses NaN and Infinity so the serializer can refuse them field by field, rather than
     failing the whole body with a parse error that names no field; refuses JSON nested deeper
-    than a result can be."""
+    than a result can be, and numbers longer than Python converts (with their length, not
+    Python's advice to raise its limit)."""
 
     strict = False
 
@@ -46,10 +92,14 @@ class LenientJSONParser(JSONParser):
         too_deep = ParseError(f"JSON parse error - the JSON is nested more than {MAX_JSON_DEPTH} "
                               "levels deep; a result is a flat object (method_times one level "
                               "down).")
+        encoding = get_encoding(parser_context or {})
         try:
-            data = super().parse(stream, media_type, parser_context)
+            data = json.load(codecs.getreader(encoding)(stream), parse_int=_json_int,
+                             parse_float=_json_float)
         except RecursionError:
             raise too_deep from None
+        except ValueError as exc:
+            raise ParseError(f"JSON parse error - {exc}") from None
         if _depth(data, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
             raise too_deep
         return data
@@ -82,20 +132,50 @@ class FiniteNumberField(serializers.Field):
     default_error_messages = {
         "invalid": "{input} is not a number; send a number such as 97.4.",
         "not_finite": "The value must be a finite number (not NaN or infinity).",
+        "too_large": "{input} is too large for a number (the largest is about 1.8e308).",
+        "too_small": "{input} is too small to tell from zero (the smallest number is about "
+                     "5e-324); send 0 if it is zero.",
+        "string": "{input} is a string; send the number itself, without quotes.",
+        "too_long": "{input} has {length} characters, too many digits; a number has at most "
+                    "{limit} characters.",
     }
 
     def to_internal_value(self, data):
+        if isinstance(data, str) and not _is_form(self) and is_decimal(data):
+            self.number(data)  # a number too long or too precise is refused as such
+            self.fail("string", input=json.dumps(data))
         if isinstance(data, bool) or not isinstance(data, int | float | str) or (
                 isinstance(data, str) and not _is_form(self)):
             self.fail("invalid", input=json.dumps(data, default=str)[:MAX_NUMBER_TEXT])
-        if isinstance(data, str) and len(data) > MAX_NUMBER_TEXT:
-            self.fail("invalid", input=repr(data[:MAX_NUMBER_TEXT] + "…"))
+        return self.number(data)
+
+    def number(self, data):
+        """The float of a JSON number or of a number's text (a form field, a censored
+        string), refused with what is wrong with it."""
+        if isinstance(data, str):
+            text = data.strip()
+            if len(text) > MAX_NUMBER_TEXT:
+                self.fail("too_long", input=repr(text[:MAX_NUMBER_TEXT] + "…"),
+                          length=len(text), limit=MAX_NUMBER_TEXT)
+        else:
+            text = data.text if isinstance(data, PostedText) else str(data)
+        shown = text if len(text) <= 40 else f"{text[:40]}…"
+        if isinstance(data, str) and not is_decimal(text):
+            self.fail("invalid", input=repr(text))  # float() also reads '١٢' and '1_000'
         try:
             number = float(data)
-        except (TypeError, ValueError, OverflowError):
+        except OverflowError:  # an int beyond any float
+            self.fail("too_large", input=shown)
+        except (TypeError, ValueError):
             self.fail("invalid", input=repr(data))
         if not math.isfinite(number):
+            if is_decimal(text):
+                self.fail("too_large", input=shown)
             self.fail("not_finite")
+        if number == 0 and isinstance(data, PostedText):
+            self.fail("too_small", input=shown)
+        if is_decimal(text) and (problem := precision_problem(text)):
+            raise serializers.ValidationError(problem, code="too_precise")
         return _as_posted(data, number)
 
     def to_representation(self, value):
@@ -130,21 +210,8 @@ class CensoredNumberField(FiniteNumberField):
         if isinstance(data, str):
             censor, text = split_censored(data)
             if censor:
-                number = super().to_internal_value(text if _is_form(self) else _number(text))
-                return Censored(censor, number)
+                return Censored(censor, self.number(text))
         return super().to_internal_value(data)
-
-
-def _number(text: str):
-    """The number of a censored string, for a JSON body where a bare string is refused."""
-    try:
-        return EnteredNumber(text)  # a float that keeps the digits of "< 2.50"
-    except ValueError:
-        pass
-    try:
-        return float(text)
-    except (TypeError, ValueError, OverflowError):
-        return text
 
 
 class AwareDateTimeField(serializers.DateTimeField):
@@ -159,6 +226,12 @@ class AwareDateTimeField(serializers.DateTimeField):
                    "2026-11-22T09:30:00+01:00.",
     }
 
+    def __init__(self, *args, clamp: bool = False, **kwargs):
+        # clamp: a query bound out of range is answered at the nearer limit (nothing is
+        # recorded beyond it), not refused.
+        self.clamp = clamp
+        super().__init__(*args, **kwargs)
+
     def to_internal_value(self, value):
         if not isinstance(value, str) or len(value) > 40:
             self.fail("invalid", input=json.dumps(value, default=str)[:MAX_NUMBER_TEXT])
@@ -170,11 +243,13 @@ class AwareDateTimeField(serializers.DateTimeField):
             self.fail("invalid", input=repr(value))
         if timezone.is_naive(parsed):
             self.fail("naive")
-        try:
-            # Stored in UTC; PostgreSQL also refuses offsets beyond ±15:59 that Python takes.
-            return parsed.astimezone(UTC)
-        except OverflowError:
-            self.fail("invalid", input=repr(value))
+        if self.clamp:
+            return clamped(parsed)
+        problem = time_range_problem(parsed, shown=repr(value))
+        if problem:
+            raise serializers.ValidationError(problem, code="out_of_range")
+        # Stored in UTC; PostgreSQL also refuses offsets beyond ±15:59 that Python takes.
+        return parsed.astimezone(UTC)
 
     def to_representation(self, value):
         return value.isoformat() if value else None

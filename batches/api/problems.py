@@ -2,8 +2,11 @@
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.views import defaults
 from django.views.defaults import page_not_found
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -154,3 +157,19 @@ def not_found(request, exception):
                             "the endpoints are listed at /api/v1/schema/.")
         return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
     return page_not_found(request, exception)
+
+
+def bad_request(request, exception):
+    """handler400: what Django refuses before any view (a body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE, too many form fields) answers problem+json under /api/, a
+    body too large as 413 with the limit; pages get the site's 400 page."""
+    if not request.path.startswith("/api/"):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        body = problem_body(413, "payload_too_large", f"The request body is larger than "
+                            f"{limit} bytes, the most a JSON body may be; send raw data as a "
+                            "multipart file, or fewer results per request.")
+        return JsonResponse(body, status=413, content_type=PROBLEM_CONTENT_TYPE)
+    body = problem_body(400, "bad_request", str(exception) or "The request cannot be read.")
+    return JsonResponse(body, status=400, content_type=PROBLEM_CONTENT_TYPE)

@@ -5,9 +5,10 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from qc.entered import entered_text
 from qc.instruments import is_qualified, not_qualified_message
 from qc.models import Criterion, Instrument, Product
-from qc.units import ACTIVITY_UNITS, UnitError, to_canonical
+from qc.units import ACTIVITY_UNITS, UnitError, check_physical_range, to_canonical
 
 from ..lifecycle import lock_batch_by_lot
 from ..models import Batch, BatchStatus, Elution, QcStatus, Result, SourceLot
@@ -243,6 +244,12 @@ class BatchInSerializer(serializers.Serializer):
         except UnitError as exc:
             errors["activity_unit"] = [str(exc)[0].upper() + str(exc)[1:] + "."]
             activity_bq = None
+        else:
+            try:
+                entered = f"{entered_text(attrs['activity'])} {attrs['activity_unit']}"
+                check_physical_range(activity_bq, "Bq", entered=entered)
+            except UnitError as exc:
+                errors["activity"] = [f"{exc}."]
         if errors:
             raise serializers.ValidationError(errors)
         return {**attrs, "product": product, "elution": elution, "source_lot": source_lot,
@@ -435,8 +442,10 @@ class BatchFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=BatchStatus.choices, required=False)
     qc_status = serializers.ChoiceField(choices=QcStatus.choices, required=False)
     product = serializers.SlugField(max_length=40, required=False, help_text="Product code.")
-    eos_from = AwareDateTimeField(required=False, help_text="EOS at or after this time.")
-    eos_to = AwareDateTimeField(required=False, help_text="EOS at or before this time.")
+    eos_from = AwareDateTimeField(required=False, clamp=True,
+                                  help_text="EOS at or after this time.")
+    eos_to = AwareDateTimeField(required=False, clamp=True,
+                                help_text="EOS at or before this time.")
     page = serializers.IntegerField(min_value=1, max_value=10**6, required=False)
 
     def apply(self, queryset):

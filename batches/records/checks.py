@@ -8,11 +8,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from qc.entered import entered_text
 from qc.errors import RuleViolation
 from qc.formatting import format_duration, utc_text
 from qc.instruments import require_qualified
 from qc.models import Criterion, Instrument, Validity
 from qc.roles import Role, has_role
+from qc.time_range import time_range_problem
 from qc.units import UnitError, check_physical_range, input_unit_for, to_canonical
 
 from ..lifecycle import RESULT_ACCEPTING_STATUSES
@@ -26,6 +28,8 @@ def require_aware(errors: dict[str, list[str]], field: str, value: datetime | No
         errors.setdefault(field, []).append(
             "This time has no time zone; give it with its offset, e.g. 2026-11-22T09:30:00+01:00."
         )
+    elif problem := time_range_problem(value):
+        errors.setdefault(field, []).append(problem)
 
 
 def validate_value(errors, criterion: Criterion, value, unit: str, value_text: str):
@@ -41,6 +45,11 @@ def validate_value(errors, criterion: Criterion, value, unit: str, value_text: s
             errors["value_text"] = ["The text holds control characters (e.g. a line break or "
                                     "an escape code); send one line of printable text."]
         return None
+    if (value_text or "").strip():
+        # The pages and the signing page show a result's text before its number: a text
+        # beside a number would show as the result while the number is what is judged.
+        errors["value_text"] = [f"{criterion.name} takes a number, not a text result; send "
+                                "the number in value and leave value_text empty."]
     if value is None or isinstance(value, bool):
         errors["value"] = [f"{criterion.name} takes a number."]
         return None
@@ -52,7 +61,8 @@ def validate_value(errors, criterion: Criterion, value, unit: str, value_text: s
     canonical = input_unit_for(criterion.unit, criterion.quantity)
     try:
         converted = to_canonical(number, unit or canonical, canonical)
-        check_physical_range(converted, canonical)
+        entered = entered_text(value if isinstance(value, float) else number)
+        check_physical_range(converted, canonical, f"{entered} {unit or canonical}")
     except UnitError as exc:
         field = "unit" if "unit" in str(exc) and "accepted" in str(exc) else "value"
         errors[field] = [str(exc)[0].upper() + str(exc)[1:] + "."]

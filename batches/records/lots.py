@@ -79,7 +79,23 @@ class LotNumberConverter:
         return value
 
 
+class PrintableConverter:
+    """URL part for a name such as an instrument or generator serial: like <str:...> but
+    without control characters, which name nothing and which PostgreSQL refuses in a query
+    (NUL) - a 404, not a 500."""
+
+    regex = r"[^/\x00-\x1f\x7f]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
 def register_lot_converter() -> None:
-    """Register <lot:...> once, from whichever URL module loads first."""
+    """Register <lot:...> and <printable:...> once, from whichever URL module loads first."""
     if "lot" not in get_converters():
         register_converter(LotNumberConverter, "lot")
+    if "printable" not in get_converters():
+        register_converter(PrintableConverter, "printable")

@@ -5,6 +5,7 @@ Each check returns sentences with the numbers, for the field they concern; the s
 refuse the record when there is any. Activities are compared with the site's decay engine.
 """
 
+import math
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -62,6 +63,13 @@ def batch_plausibility_errors(*, product, eos: datetime, calibration_time: datet
     if activity_bq is None or not activity_bq > 0 or calibration_time < eos:
         return errors
     batch_at_eos = _decayed(nuclide, activity_bq, calibration_time, eos)
+    if not math.isfinite(batch_at_eos):
+        errors["calibration_time"] = [
+            f"The calibration time {utc_text(calibration_time)} is "
+            f"{format_duration((calibration_time - eos).total_seconds(), trim=True)} after "
+            f"EOS: {nuclide} decays so far in that time that no activity at EOS could give "
+            f"{format_activity(activity_bq)} then. Check the calibration time."]
+        return errors
     source_at_eos = _decayed(nuclide, source_bq, source_time, eos)
     tolerance = settings.SOURCE_ACTIVITY_TOLERANCE_PERCENT
     if batch_at_eos > source_at_eos * (1 + tolerance / 100):

@@ -22,6 +22,7 @@ from ..api.permissions import READ, RECORD_RESULTS, check_test_code_scope
 from ..api.problems import Problem, django_errors, validation_problem
 from ..api.schema import IDEMPOTENCY_KEY, problems
 from ..api.views import ApiView, _actor, _body_object
+from ..forms import MAX_DURATION_H
 from ..models import Batch, Channel
 from .selectors import current_protocol, product_stability
 from .services import stability_result_record
@@ -67,6 +68,14 @@ class StabilityResultInSerializer(serializers.Serializer):
         required=False, allow_blank=True, max_length=20, default="",
         help_text="product_line or wide, where the test needs the strip's counting window.")
     instrument = StrictCharField(required=False, max_length=60)
+
+    def validate_time_point_h(self, hours: float) -> float:
+        # 1e308 h was an OverflowError (a 500) when it became a timedelta.
+        if not 0 <= hours <= MAX_DURATION_H:
+            raise serializers.ValidationError(
+                f"{hours:g} h is not a time point: time points are from 0 to {MAX_DURATION_H} h "
+                "(ten years) after EOS.")
+        return hours
 
 
 class StabilityResultOutSerializer(serializers.Serializer):

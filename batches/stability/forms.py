@@ -15,7 +15,7 @@ from qc.stability.models import Orientation, StabilityProtocol
 from qc.stability.plan import protocol_plan
 from qc.units import parse_activity
 
-from ..forms import ActivityField
+from ..forms import ActivityField, duration_field
 
 ROWS = 10
 
@@ -52,8 +52,10 @@ def _hours_text(delta: timedelta) -> str:
 
 
 class ProtocolDraftForm(forms.Form):
+    # Absolute zero below; above 100 °C an aqueous solution is not stored but boiled.
     storage_temperature_c = forms.FloatField(
-        label="Storage temperature (°C)", help_text="As on the label, e.g. 22 or 5.")
+        label="Storage temperature (°C)", help_text="As on the label, e.g. 22 or 5.",
+        min_value=-273.15, max_value=100.0)
     container = forms.CharField(
         label="Container closure system", max_length=200,
         help_text="As marketed, e.g. 10 mL type I glass vial, bromobutyl stopper.")
@@ -64,10 +66,11 @@ class ProtocolDraftForm(forms.Form):
         help_text="The highest the study covers (radiolysis grows with it), per mL: e.g. "
                   "2.8 MBq/mL.")
     batches_required = forms.IntegerField(
-        label="Batches required", min_value=1, initial=3,
+        label="Batches required", min_value=1, max_value=100, initial=3,
         help_text="For the shelf-life estimate; ICH Q1A(R2) asks for three.")
     extrapolation_factor = forms.FloatField(
-        label="Extrapolation allowed (× the period covered)", min_value=1.0, initial=2.0,
+        label="Extrapolation allowed (× the period covered)", min_value=1.0, max_value=2.0,
+        initial=2.0,
         help_text="ICH Q1E: up to 2 at room temperature, 1.5 refrigerated, 1 for none.")
     change_reason = forms.CharField(label="Reason for this protocol version",
                                     widget=forms.Textarea(attrs={"rows": 2}))
@@ -77,12 +80,13 @@ class ProtocolDraftForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.criteria = studiable_criteria(specification)
         for i in range(ROWS):
-            self.fields[f"tp_{i}_hours"] = forms.FloatField(
-                label=f"Time point {i + 1} (h after EOS)", required=False,
+            # min_value=None: a negative time point has its own message in clean().
+            self.fields[f"tp_{i}_hours"] = duration_field(
+                label=f"Time point {i + 1} (h after EOS)", required=False, min_value=None,
                 widget=forms.NumberInput(attrs={"step": "any", "min": "0"}))
-            self.fields[f"tp_{i}_tolerance_min"] = forms.FloatField(
-                label=f"Tolerance of time point {i + 1} (± min)", required=False,
-                widget=forms.NumberInput(attrs={"step": "any", "min": "0"}))
+            self.fields[f"tp_{i}_tolerance_min"] = duration_field(
+                label=f"Tolerance of time point {i + 1} (± min)", unit="min", required=False,
+                min_value=None, widget=forms.NumberInput(attrs={"step": "any", "min": "0"}))
             for c in self.criteria:
                 self.fields[f"plan_{i}_{c.test_code}"] = forms.BooleanField(
                     label=f"{c.name} at time point {i + 1}", required=False)
@@ -137,6 +141,8 @@ class ProtocolDraftForm(forms.Form):
             if hours < 0:
                 self.add_error(f"tp_{i}_hours", f"Time point {i + 1} is before EOS; time points "
                                "count from EOS (0 h or later).")
+                continue
+            if f"tp_{i}_tolerance_min" in self.errors:
                 continue
             if tolerance is None or tolerance < 0:
                 self.add_error(f"tp_{i}_tolerance_min", f"Give the tolerance of time point "

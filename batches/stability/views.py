@@ -17,7 +17,7 @@ from qc.roles import Role
 from qc.stability.models import StabilityProtocol
 from qc.stability.plan import protocol_plan
 
-from ..forms import LabForm, LocalDateTimeField, SignForm
+from ..forms import LabForm, LocalDateTimeField, SignForm, duration_field
 from ..models import Batch, CountingWindow
 from ..web.common import add_service_errors, role_required, staff_required
 from .chart import render_study
@@ -158,7 +158,7 @@ def stability_result_new(request, code: str):
 
 
 class ShelfLifeForm(SignForm):
-    hours = forms.FloatField(label="Shelf life (hours after EOS)", min_value=0.01)
+    hours = duration_field(label="Shelf life (hours after EOS)", min_value=0.01)
     field_order = ["hours", "comment", "password"]
 
 

@@ -71,13 +71,16 @@ def test_the_api_takes_above_99_percent_for_rcp(api, pb212_batch, now):
     assert Result.objects.get().entered_value == "> 99 %"  # as posted
 
 
-@pytest.mark.parametrize("value", ["<= 2.5", "< abc", "about 3", "2.5"])
-def test_the_api_refuses_other_strings_as_not_a_number(api, pb212_batch, now, value):
+@pytest.mark.parametrize(("value", "says"), [
+    ("<= 2.5", "is not a number"), ("< abc", "is not a number"),
+    ("about 3", "is not a number"),
+    ("2.5", '"2.5" is a string; send the number itself, without quotes.')])
+def test_the_api_refuses_other_strings_as_not_a_number(api, pb212_batch, now, value, says):
     response = api.post("/api/v1/results/", {
         "lot_number": pb212_batch.lot_number, "test_code": "endotoxin", "value": value,
         "unit": "EU/mL", "measured_at": now.isoformat()})
     assert response.status_code in (400, 422), response.content
-    assert "is not a number" in fields(response)["value"]
+    assert says in fields(response)["value"]
     assert not Result.objects.exists()
 
 

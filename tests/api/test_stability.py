@@ -133,3 +133,16 @@ def test_a_test_the_plan_does_not_foresee_at_the_time_point_is_422(
     assert ("does not test vector-integrity at T+4 h: it plans rcp there"
             in fields(response)["test_code"])
     assert not StabilityResult.objects.exists()
+
+
+@pytest.mark.parametrize("hours", [1e308, -1, 87661])
+def test_a_time_point_beyond_ten_years_or_before_eos_is_refused_not_a_crash(api, study, hours):
+    # 1e308 h was an OverflowError, a 500.
+    lot = study[2][0]
+    body = post_body(lot)
+    body["time_point_h"] = hours
+    response = api.post("/api/v1/stability/results/", body)
+    assert response.status_code == 422, response.content
+    assert "time points are from 0 to 87660 h (ten years) after EOS" in fields(response)[
+        "time_point_h"]
+    assert not StabilityResult.objects.exists()

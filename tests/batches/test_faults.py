@@ -127,9 +127,11 @@ def test_an_evaluation_that_cannot_run_is_stored_as_an_error_that_blocks_release
 
 
 @pytest.mark.parametrize(("developed", "says"), [
-    (lambda batch, at: batch.eos.replace(year=1), "before the end of synthesis"),
+    (lambda batch, at: batch.eos.replace(year=1), "is out of range: a time must be from "
+                                                  "1900-01-01 to 2199-12-31 (UTC)"),
     (lambda batch, at: batch.eos - timedelta(minutes=1), "before the end of synthesis"),
-    (lambda batch, at: batch.eos.replace(year=9999), "after the measurement"),
+    (lambda batch, at: batch.eos.replace(year=9999), "is out of range: a time must be from "
+                                                     "1900-01-01 to 2199-12-31 (UTC)"),
     (lambda batch, at: at + timedelta(seconds=1), "after the measurement"),
 ])
 def test_a_method_time_outside_synthesis_to_measurement_is_refused(ac225_batch, analyst, now,

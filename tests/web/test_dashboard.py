@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from batches.disposition import services as disposition
+from batches.evaluation import results as evaluation
 from batches.records import results as records
 from batches.web import formatting
 from qc.engine import site_engine
@@ -91,6 +92,23 @@ def test_a_failing_result_raises_an_alert(client_for, analyst, settled_ac225, co
     response = client_for(analyst).get(reverse("dashboard"))
     assert [r.criterion.test_code for r in response.context["failing"]] == ["endotoxin"]
     assert "above the upper limit" in response.content.decode()
+
+
+def test_an_evaluation_that_could_not_run_is_an_alert_qa_sees(client_for, analyst, reviewer,
+                                                               settled_ac225, committed,
+                                                               monkeypatch):
+    def overflow(*args, **kwargs):
+        raise OverflowError("date value out of range")
+
+    monkeypatch.setattr(evaluation, "evaluate", overflow)
+    with committed():
+        result = record(analyst, settled_ac225, "endotoxin", timezone.now(), 1.0, "EU/mL")
+    assert result.evaluation.verdict == "error"
+    response = client_for(reviewer).get(reverse("dashboard"))
+    assert [r.pk for r in response.context["failing"]] == [result.pk]
+    alerts = response.content.decode().split('data-testid="failing"')[1].split("</ul>")[0]
+    assert settled_ac225.lot_number in alerts
+    assert "could not run (OverflowError: date value out of range)" in alerts
 
 
 def test_a_conditionally_released_batch_lists_its_pending_tests(

@@ -178,3 +178,17 @@ def test_the_list_shows_every_version_by_product(client_for, analyst, draft):
     assert "v2" in html and "Draft" in html and "Approved (in force)" in html
     # an analyst may read but not draft
     assert reverse("specification-draft", args=["pb212-dotamtate"]) not in html
+
+
+@pytest.mark.parametrize("typed", ["999999999 days", "-1 day, 0:00:00", "3653 days"])
+def test_an_earliest_time_beyond_ten_years_is_refused_not_a_crash(client_for, reviewer, draft,
+                                                                 typed):
+    # 999999999 days was a 500: the database's duration cannot hold it.
+    ph = draft.criteria.get(test_code="ph")
+    response = client_for(reviewer).post(reverse("criterion-edit", args=[draft.pk, ph.pk]),
+                                         criterion_form(ph, earliest_after=typed))
+    assert response.status_code == 200
+    assert response.context["form"].errors["earliest_after"] == [
+        "The earliest a result can exist is from 0 to ten years after EOS."]
+    ph.refresh_from_db()
+    assert ph.earliest_after is None

@@ -177,3 +177,12 @@ def test_a_result_the_plan_does_not_foresee_is_refused_on_the_form(
     assert ("does not test ph at T+4 h: it plans rcp there, and ph at T+0 h, T+6 h"
             in response.context["form"].errors["test_code"][0])
     assert not StabilityResult.objects.exists()
+
+
+def test_a_shelf_life_beyond_ten_years_is_refused_not_a_crash(client_for, products, qp):
+    from tests.conftest import PASSWORD
+
+    response = client_for(qp).post("/products/ac225-psma-it/shelf-life/",
+                                   {"hours": "1e308", "password": PASSWORD})
+    assert response.status_code == 200
+    assert response.context["form"].errors["hours"] == ["At most 87660 h (ten years)."]

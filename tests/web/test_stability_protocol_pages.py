@@ -3,6 +3,8 @@ another QA reviewer or QP approves it by e-signature; what is wrong is said next
 
 from datetime import timedelta
 
+import pytest
+
 from qc.models import AuditEvent, Signature
 from qc.stability.models import ProtocolStatus, StabilityProtocol
 from qc.stability.plan import protocol_plan
@@ -78,6 +80,32 @@ def test_a_negative_time_point_is_refused(client_for, reviewer, products):
     response = client_for(reviewer).post(URL, draft_post(tp_0_hours="-1"))
 
     assert "Time point 1 is before EOS" in response.context["form"].errors["tp_0_hours"][0]
+
+
+def test_a_time_point_or_tolerance_beyond_ten_years_is_refused_not_a_crash(
+        client_for, reviewer, products):
+    # 1e308 h was an OverflowError (a 500) when it became a timedelta.
+    response = client_for(reviewer).post(URL, draft_post(tp_3_hours="1e308",
+                                                         tp_2_tolerance_min="1e308"))
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert errors["tp_3_hours"] == ["At most 87660 h (ten years)."]
+    assert errors["tp_2_tolerance_min"] == ["At most 5.2596e+06 min (ten years)."]
+    assert not StabilityProtocol.objects.exists()
+
+
+@pytest.mark.parametrize(("field", "typed", "says"), [
+    ("storage_temperature_c", "-300", "greater than or equal to -273.15"),
+    ("storage_temperature_c", "1e308", "less than or equal to 100"),
+    ("extrapolation_factor", "1e308", "less than or equal to 2"),
+    ("batches_required", "99999999999999999999", "less than or equal to 100"),  # was a 500
+])
+def test_a_protocol_number_beyond_what_it_can_be_is_refused(client_for, reviewer, products,
+                                                           field, typed, says):
+    response = client_for(reviewer).post(URL, draft_post(**{field: typed}))
+    assert response.status_code == 200
+    assert says in response.context["form"].errors[field][0]
+    assert not StabilityProtocol.objects.exists()
 
 
 def test_a_time_point_without_a_tolerance_is_refused(client_for, reviewer, products):
