@@ -165,7 +165,7 @@ def pending_post_release() -> list[PendingTests]:
         specification_id__in={b.specification_id for b in batches}, release_before_result=True))
     passed = set(_current(Result.objects.filter(
         batch__in=batches, evaluation__verdict="pass", criterion__release_before_result=True))
-        .values_list("batch_id", "criterion_id"))
+        .order_by().values_list("batch_id", "criterion_id"))
     rows = []
     for batch in batches:
         open_ = [c for c in criteria if c.specification_id == batch.specification_id
@@ -177,7 +177,8 @@ def pending_post_release() -> list[PendingTests]:
 def pending_tests(*, batch: Batch) -> list[Criterion]:
     """The batch's may-release-before-result tests without a current passing result."""
     passed = set(_current(Result.objects.filter(
-        batch=batch, evaluation__verdict=Verdict.PASS)).values_list("criterion_id", flat=True))
+        batch=batch, evaluation__verdict=Verdict.PASS)).order_by()
+        .values_list("criterion_id", flat=True))
     return [c for c in Criterion.objects.filter(specification_id=batch.specification_id,
                                                 release_before_result=True)
             .order_by("position") if c.id not in passed]
@@ -374,9 +375,13 @@ def batch_queues(*, batches: list[Batch], now: datetime) -> Queues:
         return Queues([], [], [])
     criteria = list(Criterion.objects.filter(
         specification_id__in={b.specification_id for b in batches}).order_by("position"))
+    # the latest current result of a criterion wins (a recount after an early count), as on
+    # the batch page; ordered by time alone, not by Result's default ordering, which joins
+    # the batch, criterion, specification and product only to sort
     current = {(batch_id, criterion_id): (verdict, valid_from)
                for batch_id, criterion_id, verdict, valid_from in _current(
-                   Result.objects.filter(batch__in=batches)).values_list(
+                   Result.objects.filter(batch__in=batches)).order_by(
+                       "recorded_at", "id").values_list(
                        "batch_id", "criterion_id", "evaluation__verdict",
                        "evaluation__valid_from")}
     record, review, release = [], [], []
