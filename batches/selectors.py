@@ -129,23 +129,58 @@ def accepting_batches() -> list[Batch]:
                 .order_by("-eos")[:ACCEPTING_SCAN])
 
 
-def failing_results(*, batch_ids: list[int]) -> list[Result]:
-    return list(_current(Result.objects.filter(
-        batch_id__in=batch_ids, evaluation__verdict__in=(Verdict.FAIL, Verdict.ERROR)))
-        .select_related("batch", "criterion", "evaluation")
-        .defer(*(f"batch__{f}" for f in LIST_DEFER))
-        .order_by("-recorded_at")[:ALERT_ROWS])
+@dataclass(frozen=True)
+class CurrentResult:
+    """A current result of a batch taking results, as the dashboard needs it: its verdict
+    (None while it is being evaluated) and when an early count's recount becomes valid."""
+
+    id: int
+    batch_id: int
+    criterion_id: int
+    verdict: str | None
+    valid_from: datetime | None
+    recorded_at: datetime
 
 
-def waiting_results(*, now: datetime, batch_ids: list[int]) -> list[Result]:
-    """Results judged invalid because they were counted too early (e.g. before Fr-221
-    regrew): the countdown runs to the time a recount becomes valid."""
-    return list(_current(Result.objects.filter(
-        batch_id__in=batch_ids, evaluation__verdict="invalid",
-        evaluation__valid_from__isnull=False, batch__expiry__gte=now - EXPIRED_GRACE))
-        .select_related("batch", "criterion", "evaluation")
-        .defer(*(f"batch__{f}" for f in LIST_DEFER))
-        .order_by("evaluation__valid_from")[:ALERT_ROWS])
+def current_results(*, batch_ids: list[int]) -> list[CurrentResult]:
+    """The current results of these batches, oldest first: one query, read once for the
+    waiting counts, the failing results and the work queues (each read them in turn, three
+    walks over every result of the batches in work). Ordered by time alone: Result's default
+    ordering joins the batch, criterion, specification and product only to sort."""
+    if not batch_ids:
+        return []
+    return [CurrentResult(*row) for row in _current(Result.objects.filter(
+        batch_id__in=batch_ids)).order_by("recorded_at", "id").values_list(
+            "id", "batch_id", "criterion_id", "evaluation__verdict", "evaluation__valid_from",
+            "recorded_at")]
+
+
+@dataclass(frozen=True)
+class ResultAlerts:
+    failing: list[Result]
+    waiting: list[Result]
+
+
+def result_alerts(*, now: datetime, batches: list[Batch], current: list[CurrentResult]
+                  ) -> ResultAlerts:
+    """Failing results (fail or error), newest first; and results judged invalid because
+    they were counted too early (e.g. before Fr-221 regrew) on batches not long expired, the
+    soonest valid recount first: the countdown runs to the time a recount becomes valid.
+    Picked from `current` (current_results of `batches`); one query for the rows shown, none
+    when there is nothing to show."""
+    floor = now - EXPIRED_GRACE
+    fresh = {b.id for b in batches if b.expiry is not None and b.expiry >= floor}
+    failing = sorted((r for r in current if r.verdict in (Verdict.FAIL, Verdict.ERROR)),
+                     key=lambda r: (r.recorded_at, r.id), reverse=True)[:ALERT_ROWS]
+    waiting = sorted((r for r in current if r.verdict == Verdict.INVALID
+                      and r.valid_from is not None and r.batch_id in fresh),
+                     key=lambda r: r.valid_from)[:ALERT_ROWS]
+    ids = {r.id for r in failing} | {r.id for r in waiting}
+    rows = {r.id: r for r in Result.objects.filter(pk__in=ids).select_related(
+        "batch", "criterion", "evaluation").defer(*(f"batch__{f}" for f in LIST_DEFER))
+    } if ids else {}
+    return ResultAlerts(failing=[rows[r.id] for r in failing],
+                        waiting=[rows[r.id] for r in waiting])
 
 
 @dataclass(frozen=True)
@@ -365,29 +400,25 @@ class Queues:
     release: list[QueueEntry]
 
 
-def batch_queues(*, batches: list[Batch], now: datetime) -> Queues:
+def batch_queues(*, batches: list[Batch], now: datetime,
+                 current: list[CurrentResult]) -> Queues:
     """What the analysts, reviewers and QPs have to do on the batches that take results: the
     tests due (no current result, or an early count now ready for its recount) and the
     counts still waiting for equilibrium; the batches ready for review (every
-    release-required criterion passed); the reviewed batches awaiting the QP. Two queries
-    for all of them, whatever their number."""
+    release-required criterion passed); the reviewed batches awaiting the QP. `current`:
+    current_results of `batches`. One query (the criteria) for all of them, whatever their
+    number."""
     if not batches:
         return Queues([], [], [])
     criteria = list(Criterion.objects.filter(
         specification_id__in={b.specification_id for b in batches}).order_by("position"))
     # the latest current result of a criterion wins (a recount after an early count), as on
-    # the batch page; ordered by time alone, not by Result's default ordering, which joins
-    # the batch, criterion, specification and product only to sort
-    current = {(batch_id, criterion_id): (verdict, valid_from)
-               for batch_id, criterion_id, verdict, valid_from in _current(
-                   Result.objects.filter(batch__in=batches)).order_by(
-                       "recorded_at", "id").values_list(
-                       "batch_id", "criterion_id", "evaluation__verdict",
-                       "evaluation__valid_from")}
+    # the batch page: `current` is oldest first
+    verdict_of = {(r.batch_id, r.criterion_id): (r.verdict, r.valid_from) for r in current}
     record, review, release = [], [], []
     for batch in batches:
         mine = [c for c in criteria if c.specification_id == batch.specification_id]
-        verdicts = {c.id: current.get((batch.id, c.id)) for c in mine}
+        verdicts = {c.id: verdict_of.get((batch.id, c.id)) for c in mine}
         undisposed = batch.status in UNDISPOSED
         for criterion in mine:
             state = verdicts[criterion.id]
