@@ -4,6 +4,7 @@ assert the counts)."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -129,30 +130,29 @@ def accepting_batches() -> list[Batch]:
                 .order_by("-eos")[:ACCEPTING_SCAN])
 
 
-@dataclass(frozen=True)
-class CurrentResult:
+class CurrentResult(NamedTuple):
     """A current result of a batch taking results, as the dashboard needs it: its verdict
-    (None while it is being evaluated) and when an early count's recount becomes valid."""
+    (None while it is being evaluated) and when an early count's recount becomes valid.
+    (A plain tuple: the batches in work have thousands.)"""
 
     id: int
     batch_id: int
     criterion_id: int
     verdict: str | None
     valid_from: datetime | None
-    recorded_at: datetime
 
 
 def current_results(*, batch_ids: list[int]) -> list[CurrentResult]:
-    """The current results of these batches, oldest first: one query, read once for the
-    waiting counts, the failing results and the work queues (each read them in turn, three
-    walks over every result of the batches in work). Ordered by time alone: Result's default
-    ordering joins the batch, criterion, specification and product only to sort."""
+    """The current results of these batches, oldest recorded first: one query, read once for
+    the waiting counts, the failing results and the work queues (each read them in turn,
+    three walks over every result of the batches in work). Ordered by time alone: Result's
+    default ordering joins the batch, criterion, specification and product only to sort."""
     if not batch_ids:
         return []
-    return [CurrentResult(*row) for row in _current(Result.objects.filter(
+    return list(map(CurrentResult._make, _current(Result.objects.filter(
         batch_id__in=batch_ids)).order_by("recorded_at", "id").values_list(
-            "id", "batch_id", "criterion_id", "evaluation__verdict", "evaluation__valid_from",
-            "recorded_at")]
+            "id", "batch_id", "criterion_id", "evaluation__verdict",
+            "evaluation__valid_from")))
 
 
 @dataclass(frozen=True)
@@ -170,8 +170,9 @@ def result_alerts(*, now: datetime, batches: list[Batch], current: list[CurrentR
     when there is nothing to show."""
     floor = now - EXPIRED_GRACE
     fresh = {b.id for b in batches if b.expiry is not None and b.expiry >= floor}
-    failing = sorted((r for r in current if r.verdict in (Verdict.FAIL, Verdict.ERROR)),
-                     key=lambda r: (r.recorded_at, r.id), reverse=True)[:ALERT_ROWS]
+    # newest recorded first: `current` is oldest first
+    failing = [r for r in reversed(current)
+               if r.verdict in (Verdict.FAIL, Verdict.ERROR)][:ALERT_ROWS]
     waiting = sorted((r for r in current if r.verdict == Verdict.INVALID
                       and r.valid_from is not None and r.batch_id in fresh),
                      key=lambda r: r.valid_from)[:ALERT_ROWS]

@@ -85,6 +85,16 @@ def test_a_result_counted_too_early_shows_a_countdown_to_when_counting_is_valid(
     assert "data-countdown-to=" in html
 
 
+def test_failing_results_are_listed_newest_first(client_for, analyst, settled_ac225,
+                                                 committed):
+    now = timezone.now()
+    with committed():
+        record(analyst, settled_ac225, "endotoxin", now - timedelta(minutes=2), 9.0, "EU/mL")
+        record(analyst, settled_ac225, "ph", now - timedelta(minutes=1), 2.0, "pH")
+    response = client_for(analyst).get(reverse("dashboard"))
+    assert [r.criterion.test_code for r in response.context["failing"]] == ["ph", "endotoxin"]
+
+
 def test_a_failing_result_raises_an_alert(client_for, analyst, settled_ac225, committed):
     with committed():
         record(analyst, settled_ac225, "endotoxin", timezone.now(), 9.0, "EU/mL")
