@@ -52,7 +52,7 @@ def batch_list(request):
     batches = selectors.batch_list(status=filters.get("status", ""),
                                  product=filters.get("product", ""),
                                  search=filters.get("q", ""))
-    page = Paginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.IndexPaginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "batches/batch_list.html",

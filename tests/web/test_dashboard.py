@@ -189,6 +189,32 @@ def test_the_batch_list_takes_the_same_few_queries_however_many_batches(
         client.get(reverse("batch-list"))
 
 
+def test_the_batch_list_pages_through_every_batch_newest_first_each_once(
+        products, operator, analyst, client_for, monkeypatch):
+    from batches.models import Batch
+
+    monkeypatch.setattr("batches.web.batch_views.PAGE_SIZE", 3)
+    client = client_for(analyst)
+    _many_batches(products, operator, analyst, 4)
+    newest_first = list(Batch.objects.order_by("-eos").values_list("lot_number", flat=True))
+    seen = []
+    for number in (1, 2, 3):
+        page = client.get(reverse("batch-list"), {"page": number}).context["page"]
+        assert page.paginator.num_pages == 3
+        seen += [b.lot_number for b in page]
+    assert seen == newest_first
+    # a page past the end is the last one; a filter pages within its batches
+    assert [b.lot_number for b in client.get(reverse("batch-list"), {"page": 9}
+                                             ).context["page"]] == newest_first[6:]
+    page = client.get(reverse("batch-list"), {"product": "pb212-dotamtate", "page": 2}
+                      ).context["page"]
+    assert [b.lot_number for b in page] == list(
+        Batch.objects.filter(product__code="pb212-dotamtate").order_by("-eos")
+        .values_list("lot_number", flat=True))[3:]
+    empty = client.get(reverse("batch-list"), {"q": "NO-SUCH-LOT"}).context["page"]
+    assert list(empty) == [] and empty.paginator.count == 0
+
+
 def test_batches_in_work_leave_out_long_expired_ones_but_keep_one_never_given_an_expiry(
         products, operator, client_for, analyst):
     now = timezone.now()
