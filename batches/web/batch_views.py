@@ -18,7 +18,7 @@ from qc.rules import limit_text
 
 from .. import selectors
 from ..certificates.services import certificate_retry as certificate_retry_service
-from ..disposition.blockers import action_states
+from ..disposition.blockers import Picture, action_states
 from ..disposition.record import signature_integrity
 from ..forms import REGISTER_FIELDS, BatchFilterForm, BatchRegisterForm
 from ..lifecycle import RESULT_ACCEPTING_STATUSES
@@ -246,7 +246,8 @@ def _action_buttons(states, lot_number: str) -> list[dict]:
 
 def batch_context(request, page: selectors.BatchPage, now: datetime) -> dict:
     batch = page.batch
-    states = action_states(user=request.user, batch=batch)
+    states = action_states(user=request.user, batch=batch,
+                           picture=Picture(batch, page.results, page.statuses))
     actions = [state.action for state in states if state.allowed]
     return {
         "batch": batch, "page": page, "now": now, "actions": actions,

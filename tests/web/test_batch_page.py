@@ -218,6 +218,19 @@ def test_a_reviewed_batch_page_with_signatures_stays_within_its_query_budget(
         page(client, reviewed_pb212)
 
 
+def test_the_qps_batch_page_reads_the_results_once_for_the_record_and_every_action(
+        client_for, qp, reviewed_pb212):
+    client = client_for(qp)
+    page(client, reviewed_pb212)
+    with CaptureQueriesContext(connection) as captured:
+        states = page(client, reviewed_pb212).context["action_buttons"]
+    assert {s["action"] for s in states} >= {"release", "release_conditionally"}
+    result_lists = [q["sql"] for q in captured.captured_queries
+                    if q["sql"].startswith('SELECT "batches_result"."id"')
+                    and 'ORDER BY "qc_criterion"."position"' in q["sql"]]
+    assert len(result_lists) == 1, result_lists
+
+
 def test_a_reviewer_who_recorded_no_results_may_invalidate_and_sees_the_button(
         client_for, reviewer, analyst, settled_ac225, committed):
     with committed():
