@@ -19,7 +19,7 @@ from qc.rules import limit_text
 from .. import selectors
 from ..certificates.services import certificate_retry as certificate_retry_service
 from ..disposition.blockers import Picture, action_states
-from ..disposition.record import signature_integrity
+from ..disposition.record import signatures_integrity
 from ..forms import REGISTER_FIELDS, BatchFilterForm, BatchRegisterForm
 from ..lifecycle import RESULT_ACCEPTING_STATUSES
 from ..models import Batch, Certificate, Elution, SourceLot
@@ -210,8 +210,9 @@ def _signature_rows(signatures):
     """Each signature with whether what was signed is untampered (it still hashes to the
     signed SHA-256), and the legitimate amendments since: results corrected or invalidated
     after signing, which leave the signed record untampered but must be seen beside it."""
-    return [{"signature": s, "untampered": signature_integrity(s),
-             "amendments": selectors.amendments_since(s)} for s in signatures]
+    return [{"signature": s, "untampered": untampered,
+             "amendments": selectors.amendments_since(s)}
+            for s, untampered in zip(signatures, signatures_integrity(signatures), strict=True)]
 
 
 def _live(batch: Batch, now: datetime) -> dict:

@@ -11,8 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from batches.disposition import services as disposition
 from batches.records import results as records
 from qc.audit import audit_record
+from tests.conftest import PASSWORD
 from tests.factories import make_ac225_batch
 from tests.gmp.flows import record, settle
 
@@ -141,6 +143,24 @@ def test_a_correction_after_signing_shows_as_an_amendment_not_as_tampering(
     assert [r.id for r in row["amendments"]] == [rcp.id]
     html = response.content.decode()
     assert 'data-testid="amended-since"' in html and "Not tampered with" in html
+
+
+def test_the_signatures_on_a_batch_are_checked_against_one_read_of_its_record(
+        client_for, qp, reviewed_pb212, committed):
+    with committed():
+        disposition.batch_release_conditionally(actor=qp, password=PASSWORD,
+                                                batch=reviewed_pb212)
+    client = client_for(qp)
+    page(client, reviewed_pb212)
+    with CaptureQueriesContext(connection) as captured:
+        rows = page(client, reviewed_pb212).context["signatures"]
+    assert [(row["signature"].meaning, row["untampered"]) for row in rows] == [
+        ("reviewed", True), ("conditionally_released", True)]
+    records = [q["sql"] for q in captured.captured_queries
+               if q["sql"].startswith('SELECT "batches_result"."id"')
+               and 'ORDER BY "batches_result"."id"' in q["sql"]
+               and '"batches_rawdatafile"' in q["sql"]]
+    assert len(records) == 1, records
 
 
 def test_the_certificate_area_says_none_before_release(client_for, analyst, settled_ac225):
