@@ -171,8 +171,11 @@ class Batch(models.Model):
         ordering = ["-eos"]
         verbose_name_plural = "batches"
         # (status, -eos) for the dashboard's status queries; -eos alone for the batch list,
-        # which pages through every batch newest first.
-        indexes = [models.Index(fields=["status", "-eos"]), models.Index(fields=["-eos"])]
+        # which pages through every batch newest first. Both carry the id, so a deep page
+        # finds its batches in the index alone (selectors.IndexPaginator; PostgreSQL).
+        indexes = [models.Index(fields=["status", "-eos"], include=["id"],
+                                name="batch_status_eos_id_idx"),
+                   models.Index(fields=["-eos"], include=["id"], name="batch_eos_id_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(activity_bq__gt=0), name="batch_activity_positive"),
             models.CheckConstraint(condition=Q(volume_ml__gt=0), name="batch_volume_positive"),

@@ -4,7 +4,9 @@ assert the counts)."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
+from django.core.paginator import Paginator
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -129,23 +131,58 @@ def accepting_batches() -> list[Batch]:
                 .order_by("-eos")[:ACCEPTING_SCAN])
 
 
-def failing_results(*, batch_ids: list[int]) -> list[Result]:
-    return list(_current(Result.objects.filter(
-        batch_id__in=batch_ids, evaluation__verdict__in=(Verdict.FAIL, Verdict.ERROR)))
-        .select_related("batch", "criterion", "evaluation")
-        .defer(*(f"batch__{f}" for f in LIST_DEFER))
-        .order_by("-recorded_at")[:ALERT_ROWS])
+class CurrentResult(NamedTuple):
+    """A current result of a batch taking results, as the dashboard needs it: its verdict
+    (None while it is being evaluated) and when an early count's recount becomes valid.
+    (A plain tuple: the batches in work have thousands.)"""
+
+    id: int
+    batch_id: int
+    criterion_id: int
+    verdict: str | None
+    valid_from: datetime | None
 
 
-def waiting_results(*, now: datetime, batch_ids: list[int]) -> list[Result]:
-    """Results judged invalid because they were counted too early (e.g. before Fr-221
-    regrew): the countdown runs to the time a recount becomes valid."""
-    return list(_current(Result.objects.filter(
-        batch_id__in=batch_ids, evaluation__verdict="invalid",
-        evaluation__valid_from__isnull=False, batch__expiry__gte=now - EXPIRED_GRACE))
-        .select_related("batch", "criterion", "evaluation")
-        .defer(*(f"batch__{f}" for f in LIST_DEFER))
-        .order_by("evaluation__valid_from")[:ALERT_ROWS])
+def current_results(*, batch_ids: list[int]) -> list[CurrentResult]:
+    """The current results of these batches, oldest recorded first: one query, read once for
+    the waiting counts, the failing results and the work queues (each read them in turn,
+    three walks over every result of the batches in work). Ordered by time alone: Result's
+    default ordering joins the batch, criterion, specification and product only to sort."""
+    if not batch_ids:
+        return []
+    return list(map(CurrentResult._make, _current(Result.objects.filter(
+        batch_id__in=batch_ids)).order_by("recorded_at", "id").values_list(
+            "id", "batch_id", "criterion_id", "evaluation__verdict",
+            "evaluation__valid_from")))
+
+
+@dataclass(frozen=True)
+class ResultAlerts:
+    failing: list[Result]
+    waiting: list[Result]
+
+
+def result_alerts(*, now: datetime, batches: list[Batch], current: list[CurrentResult]
+                  ) -> ResultAlerts:
+    """Failing results (fail or error), newest first; and results judged invalid because
+    they were counted too early (e.g. before Fr-221 regrew) on batches not long expired, the
+    soonest valid recount first: the countdown runs to the time a recount becomes valid.
+    Picked from `current` (current_results of `batches`); one query for the rows shown, none
+    when there is nothing to show."""
+    floor = now - EXPIRED_GRACE
+    fresh = {b.id for b in batches if b.expiry is not None and b.expiry >= floor}
+    # newest recorded first: `current` is oldest first
+    failing = [r for r in reversed(current)
+               if r.verdict in (Verdict.FAIL, Verdict.ERROR)][:ALERT_ROWS]
+    waiting = sorted((r for r in current if r.verdict == Verdict.INVALID
+                      and r.valid_from is not None and r.batch_id in fresh),
+                     key=lambda r: r.valid_from)[:ALERT_ROWS]
+    ids = {r.id for r in failing} | {r.id for r in waiting}
+    rows = {r.id: r for r in Result.objects.filter(pk__in=ids).select_related(
+        "batch", "criterion", "evaluation").defer(*(f"batch__{f}" for f in LIST_DEFER))
+    } if ids else {}
+    return ResultAlerts(failing=[rows[r.id] for r in failing],
+                        waiting=[rows[r.id] for r in waiting])
 
 
 @dataclass(frozen=True)
@@ -165,7 +202,7 @@ def pending_post_release() -> list[PendingTests]:
         specification_id__in={b.specification_id for b in batches}, release_before_result=True))
     passed = set(_current(Result.objects.filter(
         batch__in=batches, evaluation__verdict="pass", criterion__release_before_result=True))
-        .values_list("batch_id", "criterion_id"))
+        .order_by().values_list("batch_id", "criterion_id"))
     rows = []
     for batch in batches:
         open_ = [c for c in criteria if c.specification_id == batch.specification_id
@@ -177,7 +214,8 @@ def pending_post_release() -> list[PendingTests]:
 def pending_tests(*, batch: Batch) -> list[Criterion]:
     """The batch's may-release-before-result tests without a current passing result."""
     passed = set(_current(Result.objects.filter(
-        batch=batch, evaluation__verdict=Verdict.PASS)).values_list("criterion_id", flat=True))
+        batch=batch, evaluation__verdict=Verdict.PASS)).order_by()
+        .values_list("criterion_id", flat=True))
     return [c for c in Criterion.objects.filter(specification_id=batch.specification_id,
                                                 release_before_result=True)
             .order_by("position") if c.id not in passed]
@@ -233,6 +271,22 @@ def post_release_alerts() -> list[PostReleaseAlert]:
 
 
 # ------------------------------------------------------------------------ batch list
+
+
+class IndexPaginator(Paginator):
+    """Pages of an ordered queryset whose page rows are picked by id in a subquery: the
+    offset is walked there, in an index that carries the id (Batch's (status, -eos) and
+    -eos indexes), and only the page's rows are read whole. A plain OFFSET reads every
+    skipped row (the last of 3000 pages of batches: 1 s -> 30 ms). One query, as before."""
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = self.object_list.values("id")[bottom:top]
+        return self._get_page(self.object_list.filter(id__in=ids), number, self)
 
 
 def batch_list(*, status: str = "", product: str = "", search: str = "") -> QuerySet[Batch]:
@@ -297,7 +351,9 @@ def batch_certificates(*, batch: Batch) -> list[Certificate]:
 
 
 def batch_audit_events(*, batch: Batch) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(batch_lot=batch.lot_number).order_by("id")
+    # the actor with each event: the page names who did it, one query for all of them
+    return (AuditEvent.objects.filter(batch_lot=batch.lot_number).select_related("actor")
+            .order_by("id"))
 
 
 def current_result(statuses: list[CriterionStatus], criterion_id: int) -> Result | None:
@@ -362,25 +418,25 @@ class Queues:
     release: list[QueueEntry]
 
 
-def batch_queues(*, batches: list[Batch], now: datetime) -> Queues:
+def batch_queues(*, batches: list[Batch], now: datetime,
+                 current: list[CurrentResult]) -> Queues:
     """What the analysts, reviewers and QPs have to do on the batches that take results: the
     tests due (no current result, or an early count now ready for its recount) and the
     counts still waiting for equilibrium; the batches ready for review (every
-    release-required criterion passed); the reviewed batches awaiting the QP. Two queries
-    for all of them, whatever their number."""
+    release-required criterion passed); the reviewed batches awaiting the QP. `current`:
+    current_results of `batches`. One query (the criteria) for all of them, whatever their
+    number."""
     if not batches:
         return Queues([], [], [])
     criteria = list(Criterion.objects.filter(
         specification_id__in={b.specification_id for b in batches}).order_by("position"))
-    current = {(batch_id, criterion_id): (verdict, valid_from)
-               for batch_id, criterion_id, verdict, valid_from in _current(
-                   Result.objects.filter(batch__in=batches)).values_list(
-                       "batch_id", "criterion_id", "evaluation__verdict",
-                       "evaluation__valid_from")}
+    # the latest current result of a criterion wins (a recount after an early count), as on
+    # the batch page: `current` is oldest first
+    verdict_of = {(r.batch_id, r.criterion_id): (r.verdict, r.valid_from) for r in current}
     record, review, release = [], [], []
     for batch in batches:
         mine = [c for c in criteria if c.specification_id == batch.specification_id]
-        verdicts = {c.id: current.get((batch.id, c.id)) for c in mine}
+        verdicts = {c.id: verdict_of.get((batch.id, c.id)) for c in mine}
         undisposed = batch.status in UNDISPOSED
         for criterion in mine:
             state = verdicts[criterion.id]

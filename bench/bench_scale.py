@@ -257,7 +257,8 @@ def load_batches(plan: Plan, people, generators, lots, now) -> None:
 def load_results(plan: Plan, people, instruments) -> None:
     """Results, evaluations, signatures and certificates, set-based in the database."""
     sql("CREATE TEMP TABLE crit_map (product_id int, k int, n int, criterion_id int, "
-        "value float, value_text text, entered text, unit text, name text, instrument_id int)")
+        "value float, value_text text, entered text, number text, unit text, name text, "
+        "instrument_id int)")
     rows = []
     for product in plan.products:
         _, crits = plan.criteria[product.pk]
@@ -266,16 +267,18 @@ def load_results(plan: Plan, people, instruments) -> None:
             value = criterion_value(c)
             rows.append((product.pk, k, len(crits), c.pk, value,
                          "conforms" if c.is_text else "",
-                         "" if c.is_text else f"{value:g} {c.unit}".strip(), c.unit, c.name,
+                         "" if c.is_text else f"{value:g} {c.unit}".strip(),
+                         "" if c.is_text else f"{value:g}", c.unit, c.name,
                          instruments[k % len(instruments)].pk))
     copy_rows("crit_map", ["product_id", "k", "n", "criterion_id", "value", "value_text",
-                           "entered", "unit", "name", "instrument_id"], rows)
+                           "entered", "number", "unit", "name", "instrument_id"], rows)
     sql(f"""
-        INSERT INTO batches_result (id, batch_id, criterion_id, value, entered_value, censor,
-            unit, value_text, measured_at, method_times, instrument_id, recorded_by_id,
-            recorded_at, channel, reason)
+        INSERT INTO batches_result (id, batch_id, criterion_id, value, entered_value,
+            entered_number, censor, counting_window, unit, value_text, measured_at,
+            method_times, instrument_id, recorded_by_id, recorded_at, channel, reason)
         SELECT (b.id - 1) * {RESULTS_PER_BATCH} + m.k + 1, b.id, m.criterion_id, m.value,
-            m.entered, '', m.unit, m.value_text, b.eos + (5 + m.k) * interval '1 minute',
+            m.entered, m.number, '', '', m.unit, m.value_text,
+            b.eos + (5 + m.k) * interval '1 minute',
             '{{}}', m.instrument_id, %s, b.eos + (6 + m.k) * interval '1 minute',
             CASE WHEN m.k %% 3 = 0 THEN 'web' ELSE 'api' END, ''
         FROM batches_batch b JOIN crit_map m ON m.product_id = b.product_id

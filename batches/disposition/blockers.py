@@ -4,6 +4,7 @@ would unblock it."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from django.utils import timezone
 
@@ -151,8 +152,9 @@ def status_label(batch: Batch) -> str:
     return batch.get_status_display().lower()
 
 
-def review_blockers(*, batch: Batch) -> list[str]:
-    """Why QA cannot review the batch now (empty when a review is possible)."""
+def review_blockers(*, batch: Batch, picture: Picture | None = None) -> list[str]:
+    """Why QA cannot review the batch now (empty when a review is possible). `picture`: the
+    batch's results as already read (batch_picture), else they are read."""
     out = []
     if batch.status == BatchStatus.REVIEWED:
         review = _latest_review(batch)
@@ -165,7 +167,7 @@ def review_blockers(*, batch: Batch) -> list[str]:
     elif batch.status not in REVIEWABLE:
         out.append(f"Lot {batch.lot_number} is {status_label(batch)}; only a batch in QC is "
                    "reviewed.")
-    out += _result_blockers(batch_picture(batch), optional_pending_blocks=False)
+    out += _result_blockers(picture or batch_picture(batch), optional_pending_blocks=False)
     return out
 
 
@@ -175,7 +177,7 @@ def _not_reviewed(batch: Batch) -> list[str]:
     return [f"Lot {batch.lot_number} is {status_label(batch)}."]
 
 
-def release_blockers(*, batch: Batch) -> list[str]:
+def release_blockers(*, batch: Batch, picture: Picture | None = None) -> list[str]:
     """Why the QP cannot sign a full release now (empty when it is possible). A full release
     needs every criterion passed; it follows QA's review, or closes a conditional release."""
     out = []
@@ -187,8 +189,7 @@ def release_blockers(*, batch: Batch) -> list[str]:
     # The final release after a conditional one is not checked against expiry: the product
     # was released for use at the conditional release (checked then), and the pending
     # results (sterility: 14 days) always arrive after expiry.
-    picture = batch_picture(batch)
-    out += _result_blockers(picture, optional_pending_blocks=True)
+    out += _result_blockers(picture or batch_picture(batch), optional_pending_blocks=True)
     return out
 
 
@@ -197,7 +198,8 @@ def pending_optional(picture: Picture) -> list[CriterionStatus]:
             if s.criterion.release_before_result and s.verdict == "pending"]
 
 
-def conditional_release_blockers(*, batch: Batch) -> list[str]:
+def conditional_release_blockers(*, batch: Batch, picture: Picture | None = None
+                                 ) -> list[str]:
     """Why the QP cannot release before the may-release-before-result tests now."""
     out = []
     if batch.status == BatchStatus.REVIEWED:
@@ -205,7 +207,7 @@ def conditional_release_blockers(*, batch: Batch) -> list[str]:
         out += _expiry_blockers(batch)
     else:
         out += _not_reviewed(batch)
-    picture = batch_picture(batch)
+    picture = picture or batch_picture(batch)
     out += _result_blockers(picture, optional_pending_blocks=False)
     if not out and not pending_optional(picture):
         out.append("Every criterion has passed; sign a full release instead.")
@@ -304,25 +306,31 @@ def _reject_reasons(batch: Batch) -> list[str]:
             "is rejected (a failure after release is a post-release OOS: recall)."]
 
 
-def action_states(*, user, batch: Batch) -> list[ActionState]:
+def action_states(*, user, batch: Batch, picture: Picture | None = None) -> list[ActionState]:
     """Every action the roles of `user` could take on `batch`, in ACTIONS order, whether it
-    is allowed now, and if not, why and what would unblock it."""
+    is allowed now, and if not, why and what would unblock it. `picture`: the batch's results
+    as the page already read them (batch_picture); the results and the QP's conflicts are
+    read at most once for all the actions."""
     states = []
     signer = _signer_reasons(user) if getattr(user, "is_authenticated", False) else []
+    the_picture = cache(lambda: picture or batch_picture(batch))
+    qp_conflicts = cache(lambda: releaser_conflicts(batch, user))
     for action in ACTIONS:
         if not has_role(user, ACTION_ROLES[action]):
             continue
         if action == "record_result":
             reasons = _record_reasons(batch)
         elif action == "review":
-            reasons = signer or reviewer_conflicts(batch, user) or review_blockers(batch=batch)
+            reasons = (signer or reviewer_conflicts(batch, user)
+                       or review_blockers(batch=batch, picture=the_picture()))
         elif action == "invalidate":
             reasons = signer or _invalidate_reasons(batch, user)
         elif action == "release":
-            reasons = signer or releaser_conflicts(batch, user) or release_blockers(batch=batch)
+            reasons = (signer or qp_conflicts()
+                       or release_blockers(batch=batch, picture=the_picture()))
         elif action == "release_conditionally":
-            reasons = (signer or releaser_conflicts(batch, user)
-                       or conditional_release_blockers(batch=batch))
+            reasons = (signer or qp_conflicts()
+                       or conditional_release_blockers(batch=batch, picture=the_picture()))
         else:
             reasons = signer or _reject_reasons(batch)
         states.append(ActionState(action, not reasons, tuple(reasons)))

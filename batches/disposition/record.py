@@ -75,10 +75,16 @@ def batch_record(batch: Batch, *, as_of=None) -> dict:
 
     `as_of` gives the record as it stood then: what a signature made at that time covered.
     Results, evaluations and invalidations added later are a later record, not a change."""
+    return batch_records(batch.pk, [as_of])[0]
+
+
+def batch_records(batch_id: int, moments: list) -> list[dict]:
+    """batch_record as of each of `moments` (None: now), the batch and its results read once
+    for all of them (a page checks every signature on a batch)."""
     batch = Batch.objects.select_related(
         "product", "specification__product", "source_lot", "elution__generator",
-        "registered_by").get(pk=batch.pk)
-    return {
+        "registered_by").get(pk=batch_id)
+    head = {
         "format": RECORD_FORMAT,
         "batch": {
             "id": batch.pk, "lot_number": batch.lot_number, "product": batch.product.code,
@@ -89,9 +95,11 @@ def batch_record(batch: Batch, *, as_of=None) -> dict:
             "volume_ml": batch.volume_ml, "registered_by": batch.registered_by.get_username(),
         },
         "specification": specification_record(batch.specification),
-        "results": [_result_entry(r, as_of=as_of) for r in _results_for_record(batch.pk)
-                    if as_of is None or r.recorded_at <= as_of],
     }
+    results = list(_results_for_record(batch.pk))
+    return [{**head, "results": [_result_entry(r, as_of=as_of) for r in results
+                                 if as_of is None or r.recorded_at <= as_of]}
+            for as_of in moments]
 
 
 def invalidation_record(result: Result, cause: str) -> dict[str, Any]:
@@ -121,3 +129,22 @@ def signature_integrity(signature) -> bool:
             Specification.DoesNotExist):
         return False
     return record_hash(record) == signature.record_sha256
+
+
+def signatures_integrity(signatures: list) -> list[bool]:
+    """signature_integrity of each signature, in order; a batch's record is read once for
+    all the signatures on it."""
+    on_batches: dict[int, list] = {}
+    for signature in signatures:
+        if signature.object_type == BATCH_TYPE:
+            on_batches.setdefault(int(signature.object_id), []).append(signature)
+    intact: dict[int, bool] = {}
+    for batch_id, signed in on_batches.items():
+        try:
+            records = batch_records(batch_id, [s.signed_at for s in signed])
+        except Batch.DoesNotExist:
+            records = [None] * len(signed)
+        for signature, record in zip(signed, records, strict=True):
+            intact[signature.pk] = (record is not None
+                                    and record_hash(record) == signature.record_sha256)
+    return [intact[s.pk] if s.pk in intact else signature_integrity(s) for s in signatures]

@@ -18,8 +18,8 @@ from qc.rules import limit_text
 
 from .. import selectors
 from ..certificates.services import certificate_retry as certificate_retry_service
-from ..disposition.blockers import action_states
-from ..disposition.record import signature_integrity
+from ..disposition.blockers import Picture, action_states
+from ..disposition.record import signatures_integrity
 from ..forms import REGISTER_FIELDS, BatchFilterForm, BatchRegisterForm
 from ..lifecycle import RESULT_ACCEPTING_STATUSES
 from ..models import Batch, Certificate, Elution, SourceLot
@@ -52,7 +52,7 @@ def batch_list(request):
     batches = selectors.batch_list(status=filters.get("status", ""),
                                  product=filters.get("product", ""),
                                  search=filters.get("q", ""))
-    page = Paginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.IndexPaginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "batches/batch_list.html",
@@ -210,8 +210,9 @@ def _signature_rows(signatures):
     """Each signature with whether what was signed is untampered (it still hashes to the
     signed SHA-256), and the legitimate amendments since: results corrected or invalidated
     after signing, which leave the signed record untampered but must be seen beside it."""
-    return [{"signature": s, "untampered": signature_integrity(s),
-             "amendments": selectors.amendments_since(s)} for s in signatures]
+    return [{"signature": s, "untampered": untampered,
+             "amendments": selectors.amendments_since(s)}
+            for s, untampered in zip(signatures, signatures_integrity(signatures), strict=True)]
 
 
 def _live(batch: Batch, now: datetime) -> dict:
@@ -246,7 +247,8 @@ def _action_buttons(states, lot_number: str) -> list[dict]:
 
 def batch_context(request, page: selectors.BatchPage, now: datetime) -> dict:
     batch = page.batch
-    states = action_states(user=request.user, batch=batch)
+    states = action_states(user=request.user, batch=batch,
+                           picture=Picture(batch, page.results, page.statuses))
     actions = [state.action for state in states if state.allowed]
     return {
         "batch": batch, "page": page, "now": now, "actions": actions,

@@ -23,7 +23,7 @@ def _start_of_day(now: datetime) -> datetime:
     return timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def _queues(user, now: datetime, accepting: list) -> dict:
+def _queues(user, now: datetime, accepting: list, current: list) -> dict:
     """The queues of the roles `user` holds; a role's queries run only for its holders."""
     queues: dict = {}
     if has_role(user, Role.OPERATOR):
@@ -35,7 +35,7 @@ def _queues(user, now: datetime, accepting: list) -> dict:
                                                             half_lives=half_lives)
     roles = [r for r in (Role.ANALYST, Role.REVIEWER, Role.QP) if has_role(user, r)]
     if roles:
-        batch_queues = selectors.batch_queues(batches=accepting, now=now)
+        batch_queues = selectors.batch_queues(batches=accepting, now=now, current=current)
         if Role.ANALYST in roles:
             queues["record"] = batch_queues.record
         if Role.REVIEWER in roles:
@@ -52,14 +52,15 @@ def _live_context(request, now) -> dict:
              "expired": b.expiry is not None and b.expiry <= now,
              "seconds_left": (b.expiry - now).total_seconds() if b.expiry else None}
             for b in active]
-    accepting_batches = selectors.accepting_batches()
-    accepting = [b.id for b in accepting_batches]
+    accepting = selectors.accepting_batches()
+    current = selectors.current_results(batch_ids=[b.id for b in accepting])
+    alerts = selectors.result_alerts(now=now, batches=accepting, current=current)
     waiting = [{"result": r, "ready": r.evaluation.valid_from <= now,
                 "seconds_left": (r.evaluation.valid_from - now).total_seconds()}
-               for r in selectors.waiting_results(now=now, batch_ids=accepting)]
+               for r in alerts.waiting]
     return {"now": now, "rows": rows, "waiting": waiting,
-            "queues": _queues(request.user, now, accepting_batches),
-            "failing": selectors.failing_results(batch_ids=accepting),
+            "queues": _queues(request.user, now, accepting, current),
+            "failing": alerts.failing,
             "pending_post_release": selectors.pending_post_release(),
             "oos": selectors.post_release_alerts(), "live_every_s": LIVE_EVERY_S,
             "poll_headers": POLL_HEADERS,

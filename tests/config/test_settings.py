@@ -176,3 +176,35 @@ def test_log_level_error_quiets_djangos_own_warnings_but_keeps_errors():
 
 def test_log_level_warning_keeps_djangos_warnings():
     assert "Unauthorized" in log_through_django("WARNING")
+
+
+def _postgresql_options(url: str) -> str:
+    base = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DATABASE_URL")}
+    run = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import "
+         "settings; print(settings.DATABASES['default']['OPTIONS'].get('options', ''))"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**base, "DJANGO_SETTINGS_MODULE": "config.settings", "SECRET_KEY": "x" * 40,
+             "DATABASE_URL": url})
+    assert run.returncode == 0, run.stderr
+    return run.stdout.strip()
+
+
+def test_a_prepared_statement_is_planned_for_its_values_every_run():
+    # a generic plan guesses how many batches have a status, and guesses badly
+    url = "postgres://app@127.0.0.1:5432/alpharelease"
+    assert _postgresql_options(url) == "-c plan_cache_mode=force_custom_plan"
+    assert _postgresql_options(f"{url}?options=-c%20work_mem%3D8MB") == (
+        "-c work_mem=8MB -c plan_cache_mode=force_custom_plan")
+    # nothing is prepared (a pooler in transaction mode, which may refuse startup options)
+    assert _postgresql_options(f"{url}?prepare_threshold=off") == ""
+
+
+@pytest.mark.services  # plan_cache_mode is PostgreSQL's
+@pytest.mark.django_db
+def test_on_postgresql_the_connection_plans_every_statement_for_its_values():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone()[0] == "force_custom_plan"

@@ -49,6 +49,8 @@ READ_ONLY = {
     "batches.disposition.record.batch_record": "read",
     "batches.disposition.record.invalidation_record": "read",
     "batches.disposition.record.signature_integrity": "read",
+    "batches.disposition.record.batch_records": "read",
+    "batches.disposition.record.signatures_integrity": "read",
     "batches.disposition.blockers.batch_picture": "read",
     "batches.disposition.blockers.pending_optional": "pure",
     "batches.disposition.blockers.status_label": "pure",

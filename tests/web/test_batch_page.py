@@ -6,12 +6,15 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from batches.disposition import services as disposition
 from batches.records import results as records
+from qc.audit import audit_record
+from tests.conftest import PASSWORD
 from tests.factories import make_ac225_batch
 from tests.gmp.flows import record, settle
 
@@ -142,6 +145,24 @@ def test_a_correction_after_signing_shows_as_an_amendment_not_as_tampering(
     assert 'data-testid="amended-since"' in html and "Not tampered with" in html
 
 
+def test_the_signatures_on_a_batch_are_checked_against_one_read_of_its_record(
+        client_for, qp, reviewed_pb212, committed):
+    with committed():
+        disposition.batch_release_conditionally(actor=qp, password=PASSWORD,
+                                                batch=reviewed_pb212)
+    client = client_for(qp)
+    page(client, reviewed_pb212)
+    with CaptureQueriesContext(connection) as captured:
+        rows = page(client, reviewed_pb212).context["signatures"]
+    assert [(row["signature"].meaning, row["untampered"]) for row in rows] == [
+        ("reviewed", True), ("conditionally_released", True)]
+    records = [q["sql"] for q in captured.captured_queries
+               if q["sql"].startswith('SELECT "batches_result"."id"')
+               and 'ORDER BY "batches_result"."id"' in q["sql"]
+               and '"batches_rawdatafile"' in q["sql"]]
+    assert len(records) == 1, records
+
+
 def test_the_certificate_area_says_none_before_release(client_for, analyst, settled_ac225):
     html = page(client_for(analyst), settled_ac225).content.decode()
     assert 'data-testid="no-certificate"' in html
@@ -155,6 +176,22 @@ def test_the_audit_trail_tab_lists_the_lots_events_for_qa(client_for, reviewer, 
     assert "result.evaluate" in actions
     tab = f'href="/batches/{settled_ac225.lot_number}/audit/"'
     assert tab not in page(client_for(analyst), settled_ac225).content.decode()
+
+
+def test_the_audit_trail_tab_takes_the_same_queries_however_many_events_the_lot_has(
+        client_for, reviewer, analyst, settled_ac225):
+    client = client_for(reviewer)
+    url = reverse("batch-audit", args=[settled_ac225.lot_number])
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for actor in (analyst, reviewer, analyst):  # more events, each naming its actor
+        with transaction.atomic():
+            audit_record(actor=actor, action="batch.note", object_type="batches.batch",
+                         object_id=settled_ac225.pk, batch_lot=settled_ac225.lot_number)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    assert len(response.context["events"]) > 0
+    assert len(few) == len(many)
 
 
 def test_the_results_table_polls_while_a_result_is_being_evaluated(
@@ -199,6 +236,19 @@ def test_a_reviewed_batch_page_with_signatures_stays_within_its_query_budget(
     client = client_for(qp)
     with django_assert_max_num_queries(BATCH_PAGE_MAX_QUERIES):
         page(client, reviewed_pb212)
+
+
+def test_the_qps_batch_page_reads_the_results_once_for_the_record_and_every_action(
+        client_for, qp, reviewed_pb212):
+    client = client_for(qp)
+    page(client, reviewed_pb212)
+    with CaptureQueriesContext(connection) as captured:
+        states = page(client, reviewed_pb212).context["action_buttons"]
+    assert {s["action"] for s in states} >= {"release", "release_conditionally"}
+    result_lists = [q["sql"] for q in captured.captured_queries
+                    if q["sql"].startswith('SELECT "batches_result"."id"')
+                    and 'ORDER BY "qc_criterion"."position"' in q["sql"]]
+    assert len(result_lists) == 1, result_lists
 
 
 def test_a_reviewer_who_recorded_no_results_may_invalidate_and_sees_the_button(

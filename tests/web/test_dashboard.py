@@ -86,6 +86,16 @@ def test_a_result_counted_too_early_shows_a_countdown_to_when_counting_is_valid(
     assert "data-countdown-to=" in html
 
 
+def test_failing_results_are_listed_newest_first(client_for, analyst, settled_ac225,
+                                                 committed):
+    now = timezone.now()
+    with committed():
+        record(analyst, settled_ac225, "endotoxin", now - timedelta(minutes=2), 9.0, "EU/mL")
+        record(analyst, settled_ac225, "ph", now - timedelta(minutes=1), 2.0, "pH")
+    response = client_for(analyst).get(reverse("dashboard"))
+    assert [r.criterion.test_code for r in response.context["failing"]] == ["ph", "endotoxin"]
+
+
 def test_a_failing_result_raises_an_alert(client_for, analyst, settled_ac225, committed):
     with committed():
         record(analyst, settled_ac225, "endotoxin", timezone.now(), 9.0, "EU/mL")
@@ -195,6 +205,32 @@ def test_the_batch_list_takes_the_same_few_queries_however_many_batches(
     # session, user, roles, products (filter), count, page, and the session's update
     with django_assert_max_num_queries(9):
         client.get(reverse("batch-list"))
+
+
+def test_the_batch_list_pages_through_every_batch_newest_first_each_once(
+        products, operator, analyst, client_for, monkeypatch):
+    from batches.models import Batch
+
+    monkeypatch.setattr("batches.web.batch_views.PAGE_SIZE", 3)
+    client = client_for(analyst)
+    _many_batches(products, operator, analyst, 4)
+    newest_first = list(Batch.objects.order_by("-eos").values_list("lot_number", flat=True))
+    seen = []
+    for number in (1, 2, 3):
+        page = client.get(reverse("batch-list"), {"page": number}).context["page"]
+        assert page.paginator.num_pages == 3
+        seen += [b.lot_number for b in page]
+    assert seen == newest_first
+    # a page past the end is the last one; a filter pages within its batches
+    assert [b.lot_number for b in client.get(reverse("batch-list"), {"page": 9}
+                                             ).context["page"]] == newest_first[6:]
+    page = client.get(reverse("batch-list"), {"product": "pb212-dotamtate", "page": 2}
+                      ).context["page"]
+    assert [b.lot_number for b in page] == list(
+        Batch.objects.filter(product__code="pb212-dotamtate").order_by("-eos")
+        .values_list("lot_number", flat=True))[3:]
+    empty = client.get(reverse("batch-list"), {"q": "NO-SUCH-LOT"}).context["page"]
+    assert list(empty) == [] and empty.paginator.count == 0
 
 
 def test_batches_in_work_leave_out_long_expired_ones_but_keep_one_never_given_an_expiry(
