@@ -33,6 +33,7 @@ import http.client
 import json
 import os
 import random
+import re
 import sys
 import time
 import uuid
@@ -46,6 +47,53 @@ RESULT_FIELDS = ("lot_number", "test_code", "value", "unit", "value_text", "meas
                  "counting_window")
 BULK_LIMIT = 500
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+# A JSON number as the export may write it: '96.10', '17', '-0.5', '3.7e7'.
+_JSON_NUMBER = re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$")
+
+
+class Number(str):
+    """A value as the export wrote it ('96.10', '17'): sent as a JSON number with exactly
+    those digits, which are its precision (a float would send 17 as '17.0' and 96.10 as
+    '96.1')."""
+
+
+def dumps(data) -> str:
+    """JSON with every Number written as the number it spells."""
+    numbers: list[str] = []
+
+    def mark(value):
+        if isinstance(value, Number):
+            numbers.append(str(value))
+            return f"\x00{len(numbers) - 1}\x00"
+        if isinstance(value, dict):
+            return {key: mark(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [mark(item) for item in value]
+        return value
+
+    text = json.dumps(mark(data))
+    return re.sub(r'"\\u0000(\d+)\\u0000"', lambda m: numbers[int(m.group(1))], text)
+
+
+def _float_or_text(text: str) -> float | str:
+    """A number JSON does not spell ('+7', '.5') as a float; anything else as text, which the
+    server refuses naming the field and the problem."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _as_floats(value):
+    """The payload as earlier versions of this client sent it (numbers as floats), so that a
+    row keeps its Idempotency-Key across an upgrade of the client."""
+    if isinstance(value, Number):
+        return float(value)
+    if isinstance(value, dict):
+        return {key: _as_floats(item) for key, item in value.items()}
+    return value
 
 
 class Refused(Exception):
@@ -70,7 +118,7 @@ class Row:
     @property
     def idempotency_key(self) -> str:
         """The same row always gets the same key, so a re-run is recognised as a retry."""
-        content = json.dumps(self.payload, sort_keys=True, separators=(",", ":"))
+        content = json.dumps(_as_floats(self.payload), sort_keys=True, separators=(",", ":"))
         digest = hashlib.sha256(content.encode())
         if self.raw_data is not None:
             digest.update(hashlib.sha256(self.raw_data.read_bytes()).digest())
@@ -112,10 +160,8 @@ def read_csv(path: Path, *, rebase_to: datetime | None = None) -> list[Row]:
                 else:
                     method_times[name] = when
             elif name == "value":
-                try:
-                    payload["value"] = float(text)
-                except ValueError:
-                    payload["value"] = text  # the server names the field and the problem
+                payload["value"] = Number(text) if _JSON_NUMBER.match(text) else \
+                    _float_or_text(text)
             elif name in RESULT_FIELDS:
                 payload[name] = text
         if method_times:
@@ -199,13 +245,13 @@ class InstrumentClient:
         if row.raw_data is not None:
             body, content_type = _multipart(row.payload, "raw_data", row.raw_data)
         else:
-            body, content_type = json.dumps(row.payload).encode(), "application/json"
+            body, content_type = dumps(row.payload).encode(), "application/json"
         return self.post("/api/v1/results/", body, content_type, row.idempotency_key)
 
     def post_bulk(self, rows: list[Row]) -> tuple[dict, bool]:
         key = "bulk-" + hashlib.sha256(
             "".join(r.idempotency_key for r in rows).encode()).hexdigest()[:48]
-        body = json.dumps({"results": [r.payload for r in rows]}).encode()
+        body = dumps({"results": [r.payload for r in rows]}).encode()
         return self.post("/api/v1/results/bulk/", body, "application/json", key)
 
     def upload(self, rows: Iterable[Row], *, bulk: bool = False,

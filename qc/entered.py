@@ -27,6 +27,11 @@ DERIVED_FIGURES = 4
 PLAIN_FIGURES = 6
 
 
+# Any decimal of at most 15 significant figures survives a double unchanged (DBL_DIG), so a
+# JSON number with that many is taken as sent ("1.2345678", "96.10"); one with 16 or 17 is a
+# computed float's shortest text (7.1000000000000005), binary noise, shown as derived_text.
+EXACT_FIGURES = 15
+
 # A double's shortest text has at most 17 significant figures, so a number with more says
 # digits its value cannot hold (and no instrument measures); it is refused, not rounded.
 MAX_SIGNIFICANT_FIGURES = 17

@@ -13,7 +13,13 @@ from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser, get_encoding
 
-from qc.entered import EnteredNumber, is_decimal, precision_problem
+from qc.entered import (
+    EXACT_FIGURES,
+    EnteredNumber,
+    is_decimal,
+    precision_problem,
+    significant_figures,
+)
 from qc.time_range import clamped, time_range_problem
 
 from ..records.checks import split_censored
@@ -77,6 +83,8 @@ def _json_float(text: str) -> float:
     underflow = number == 0 and any(ch in "123456789" for ch in text.lower().split("e")[0])
     if not math.isfinite(number) or underflow or precision_problem(text):
         return PostedText(text, number)
+    if significant_figures(text) <= EXACT_FIGURES:
+        return EnteredNumber(text)  # the digits sent are the precision ("96.10" keeps its 0)
     return number
 
 
@@ -184,7 +192,8 @@ class FiniteNumberField(serializers.Field):
 
 def _as_posted(data, number: float) -> float:
     """The number with the digits it was posted with (qc.entered): a form field's text, a
-    JSON integer's digits; a JSON float reads as its shortest form ('96.1')."""
+    JSON number's digits as sent up to EXACT_FIGURES; a JSON float with more (a computed
+    value's binary noise, 7.1000000000000005) reads as its derived text ('7.1')."""
     if isinstance(data, EnteredNumber):
         return data
     if isinstance(data, str | int):

@@ -283,9 +283,9 @@ class ResultOutSerializer(serializers.Serializer):
     unit = serializers.CharField(help_text="Canonical unit: Bq, Bq/mL, %, EU/mL or pH.")
     entered_value = serializers.CharField(help_text="Value and unit as posted.")
     entered_number = serializers.CharField(
-        help_text="The number as posted or typed, e.g. \"1.20\" (a JSON float as its shortest "
-                  "form): its digits are the precision the pages and the certificate show "
-                  "`value` with. Empty for a text result.")
+        help_text="The number as posted or typed, e.g. \"1.20\" (a JSON number as sent, up to "
+                  "15 significant figures): its digits are the precision the pages and the "
+                  "certificate show `value` with. Empty for a text result.")
     censor = serializers.CharField(
         help_text="'<' or '>' when `value` is a quantitation limit the result lies below or "
                   "above; empty for a measured value.")

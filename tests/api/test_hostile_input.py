@@ -24,7 +24,7 @@ def body(batch, now, **overrides) -> dict:
 @pytest.mark.parametrize(("value", "entered"), [
     (1e308, "1e+308 GBq"),  # finite, overflows on conversion to Bq
     (1.2e71 / 1e9, "1.2e+62 GBq"),  # 1.2e71 Bq
-    (2e15 / 1e9, "2000000 GBq"),  # 2 PBq: above any batch
+    (2e15 / 1e9, "2000000.0 GBq"),  # 2 PBq: above any batch, as sent
     (10**100, f"1{'0' * 100} GBq"),  # a JSON integer of 101 digits, as sent
 ])
 def test_an_activity_beyond_the_physical_range_is_refused_as_entered_with_the_limit(

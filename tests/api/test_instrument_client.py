@@ -3,6 +3,7 @@ often it is re-run, and retried safely when an answer is lost."""
 
 import csv
 import hashlib
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from batches.models import RawDataFile, Result
 from clients import instrument_client
-from clients.instrument_client import InstrumentClient, Refused, read_csv
+from clients.instrument_client import InstrumentClient, Number, Refused, dumps, read_csv
 from qc.api_keys import api_key_create
 from qc.models import InstrumentKind
 from tests.factories import make_ac225_batch, make_instrument, make_pb212_batch
@@ -148,7 +149,22 @@ def test_the_tlc_example_with_its_raw_scan_posts_against_the_demo_lots(setup, no
 def test_the_dose_calibrator_example_parses():
     rows = read_csv(EXAMPLES / "dose_calibrator_log.csv")
     assert rows[0].payload == {"lot_number": "PB212-2611-001", "test_code": "activity",
-                               "value": 312.4, "unit": "MBq",
+                               "value": "312.4", "unit": "MBq",
                                "measured_at": "2026-11-22T06:15:12+01:00"}
+    assert isinstance(rows[0].payload["value"], Number)  # sent as a number, digits as written
     assert rows[0].idempotency_key == read_csv(EXAMPLES / "dose_calibrator_log.csv")[0] \
         .idempotency_key != rows[1].idempotency_key
+
+
+def test_a_value_is_sent_as_a_json_number_with_the_digits_the_export_wrote(tmp_path):
+    export = tmp_path / "export.csv"
+    export.write_text("lot_number,test_code,value,unit,measured_at\n"
+                      "AC225-1,rcp,96.10,%,2026-11-22T06:15:12+01:00\n"
+                      "AC225-1,ph,7,pH,2026-11-22T06:16:12+01:00\n")
+    first, second = read_csv(export)
+    assert dumps(first.payload).count('"value": 96.10,') == 1  # not "96.1", not a string
+    assert '"value": 7,' in dumps(second.payload)  # not 7.0
+    # The same row keeps the Idempotency-Key the client gave it when it sent floats.
+    as_before = hashlib.sha256(json.dumps({**first.payload, "value": 96.1}, sort_keys=True,
+                                          separators=(",", ":")).encode())
+    assert first.idempotency_key == "row-" + as_before.hexdigest()[:48]

@@ -103,6 +103,20 @@ def test_seventeen_figures_are_what_a_float_prints_and_are_accepted(api, ac225_b
     assert Result.objects.get(channel="api").value == pytest.approx(1.2345678901234567e9)
 
 
+@pytest.mark.parametrize(("sent", "kept"), [
+    ("1.2345678", "1.2345678"),  # an 8-figure reading was kept as '1.235'
+    ("96.10", "96.10"),  # a JSON float's trailing zero is its precision too
+    ("123.456789012345", "123.456789012345"),  # 15 figures: any double holds them exactly
+    ("7.1000000000000005", "7.1"),  # 17: a computed float's binary noise, shown as derived
+])
+def test_a_json_number_keeps_the_digits_it_was_sent_with(api, ac225_batch, now, sent, kept):
+    response = api.post(URL, raw(ac225_batch, now, sent, unit="MBq"), fmt="raw")
+    assert response.status_code == 201, response.content
+    assert response.json()["entered_number"] == kept
+    result = Result.objects.get(channel="api")
+    assert (result.entered_number, result.entered_value) == (kept, f"{kept} MBq")
+
+
 def test_a_number_in_a_json_string_is_refused_as_a_string(api, ac225_batch, now):
     assert refused(api.post(URL, raw(ac225_batch, now, '"1.2"'), fmt="raw")) == (
         '"1.2" is a string; send the number itself, without quotes.')
