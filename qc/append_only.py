@@ -7,7 +7,9 @@ triggers off: deploy/ runs the application as a role that owns no table, and the
 chain is anchored outside the database, see qc.audit_checkpoints.)
 """
 
-from django.db import models
+from collections.abc import Callable
+
+from django.db import migrations, models
 
 
 class AppendOnlyError(Exception):
@@ -105,3 +107,18 @@ def postgres_keep_rows_sql(table: str) -> tuple[str, str]:
     """
     reverse = f"DROP TRIGGER IF EXISTS {table}_keep_rows ON {table};"
     return forward, reverse
+
+
+def postgres_triggers(sql_for: Callable[[str], tuple[str, str]],
+                      tables: list[str]) -> migrations.RunPython:
+    """A migration operation that runs sql_for(table)'s forward SQL for every table on
+    PostgreSQL (its reverse when migrating back); nothing on SQLite, which has the Python
+    guard only."""
+
+    def run(schema_editor, which: int) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            for table in tables:
+                schema_editor.execute(sql_for(table)[which])
+
+    return migrations.RunPython(lambda apps, schema_editor: run(schema_editor, 0),
+                                lambda apps, schema_editor: run(schema_editor, 1))
