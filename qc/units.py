@@ -34,6 +34,21 @@ PHYSICAL_RANGE = {
 }
 
 
+# No batch or eluate is more than 10 L (a batch is millilitres, a generator's eluate a few):
+# a larger volume is a typing or unit error.
+MAX_VOLUME_ML = 10_000.0
+
+
+def volume_problem(volume_ml: float | None, what: str = "volume") -> str:
+    """'' for a volume a batch or eluate can have, else what is wrong with it."""
+    if volume_ml is None or not math.isfinite(volume_ml) or volume_ml <= 0:
+        return f"The {what} must be a positive number of mL."
+    if volume_ml > MAX_VOLUME_ML:
+        return (f"{volume_ml:g} mL is above the largest {what} accepted, {MAX_VOLUME_ML:g} mL "
+                "(10 L); check the number and that it is in mL.")
+    return ""
+
+
 ACCEPTED_ACTIVITY_UNITS = "Bq, kBq, MBq, GBq, uCi/µCi, mCi, Ci"
 ACCEPTED_DURATION_FORMS = (
     "a number and a unit, e.g. '90s', '30min', '6h', '1.5 h', '10d', '2w', '2y' "

@@ -11,6 +11,7 @@ from django.utils import timezone
 from qc.audit import audit_record
 from qc.errors import RuleViolation
 from qc.roles import Role, has_role
+from qc.units import volume_problem
 
 from ..models import Elution, Generator
 from ..texts import when
@@ -63,8 +64,8 @@ def _validate(generator: Generator, eluted_at: datetime | None, activity_bq: flo
                                    "eluted for production."]
     if not activity_bq > 0:
         errors["activity_bq"] = ["The eluate activity must be above zero."]
-    if not volume_ml > 0:
-        errors["volume_ml"] = ["The eluate volume must be above zero (mL)."]
+    if problem := volume_problem(volume_ml, "eluate volume"):
+        errors["volume_ml"] = [problem]
     return errors
 
 

@@ -12,6 +12,7 @@ from qc.audit import audit_record
 from qc.entered import derived_text
 from qc.errors import RuleViolation
 from qc.roles import Role, has_role
+from qc.units import volume_problem
 
 from .. import jobs
 from ..models import Batch, Channel, Elution, Result, SourceLot
@@ -72,9 +73,10 @@ def batch_register(
     if "eos" not in errors and "calibration_time" not in errors and calibration_time < eos:
         errors["calibration_time"] = ["The calibration time is before the end of synthesis; "
                                       "it must be at or after EOS."]
-    for field, value, unit in (("activity_bq", activity_bq, "Bq"), ("volume_ml", volume_ml, "mL")):
-        if value is None or not math.isfinite(value) or value <= 0:
-            errors[field] = [f"Must be a positive number of {unit}."]
+    if activity_bq is None or not math.isfinite(activity_bq) or activity_bq <= 0:
+        errors["activity_bq"] = ["Must be a positive number of Bq."]
+    if problem := volume_problem(volume_ml):
+        errors["volume_ml"] = [problem]
     daughters_separated_at = daughters_state(
         errors, eos=eos, separated_at=daughters_separated_at,
         not_separated=daughters_not_separated)

@@ -119,3 +119,12 @@ def test_a_registered_activity_beyond_the_physical_range_is_named_as_sent_with_t
         f"{entered} is outside the physical range: above the largest activity accepted, "
         "1000 TBq (1e+15 Bq).")
     assert not Batch.objects.exists()
+
+
+def test_a_registered_volume_beyond_ten_litres_is_refused_naming_the_limit(module_client, now):
+    # 1e308 mL was stored.
+    response = module_client.post("/api/v1/batches/", registration(now, volume_ml=1e308))
+    assert response.status_code == 422, response.content
+    assert fields(response)["volume_ml"].startswith(
+        "1e+308 mL is above the largest volume accepted, 10000 mL (10 L)")
+    assert not Batch.objects.exists()

@@ -128,3 +128,27 @@ def test_the_database_itself_refuses_a_batch_with_calibration_before_eos(ac225_b
 def test_the_database_itself_refuses_zero_activity(ac225_batch):
     with pytest.raises(IntegrityError), transaction.atomic():
         Batch.objects.filter(pk=ac225_batch.pk).update(activity_bq=0)
+
+
+@pytest.mark.parametrize("volume", [1e308, 20_000.0])
+def test_a_batch_volume_beyond_ten_litres_is_refused_as_a_typing_or_unit_error(
+        products, operator, now, volume):
+    # 1e308 mL was stored.
+    with pytest.raises(ValidationError) as refused:
+        register(products["ac225-psma-it"], operator, eos=now, volume_ml=volume)
+    assert refused.value.message_dict["volume_ml"] == [
+        f"{volume:g} mL is above the largest volume accepted, 10000 mL (10 L); check the "
+        "number and that it is in mL."]
+    assert not Batch.objects.exists()
+
+
+def test_an_eluate_volume_beyond_ten_litres_is_refused(operator, now):
+    from batches.records.elutions import elution_record
+
+    generator = make_elution(GeneratorKind.RA224_PB212,
+                             eluted_at=now - timedelta(hours=30)).generator
+    with pytest.raises(ValidationError) as refused:
+        elution_record(actor=operator, generator=generator, eluted_at=now, activity_bq=1e9,
+                       volume_ml=1e308)
+    assert "1e+308 mL is above the largest eluate volume accepted" in \
+        refused.value.message_dict["volume_ml"][0]
