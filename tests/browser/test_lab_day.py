@@ -123,10 +123,15 @@ def test_an_operator_records_an_elution_with_the_forecast_beside_it(
     page.get_by_test_id("above-forecast").wait_for()
     screenshot(page, "elution-form-above-forecast")
     page.get_by_role("button", name="Record elution").click()
-    assert page.locator('[data-field="activity"] .field-errors').is_visible()
+    page.locator('[data-field="activity"] .field-errors').wait_for()
+    # On the embedded SQLite the live server's threads share this test's connection: no
+    # request (the forecast's htmx update) may still run when the test or the next
+    # request uses it.
+    page.wait_for_load_state("networkidle")
     assert not Elution.objects.exists()
     activity.fill(f"{0.9 * forecast.predicted_bq / 1e6:.0f} MBq")
     page.locator("#forecast .notice.ok").wait_for()
+    page.wait_for_load_state("networkidle")
     screenshot(page, "elution-form-within-forecast")
     page.get_by_role("button", name="Record elution").click()
     page.wait_for_url(f"{web.url}/batches/new/?source=elution:*")
