@@ -10,10 +10,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from qc.api_keys import READ_SCOPES
-from qc.entered import EnteredNumber, precision_problem
+from qc.entered import EnteredNumber, precision_problem, underflows
 from qc.models import Criterion, Instrument, Product, Validity
 from qc.services import CRITERION_FIELDS
-from qc.time_range import date_range_problem, time_range_problem
+from qc.time_range import MAX_DURATION_H, date_range_problem, time_range_problem
 from qc.units import (
     ACCEPTED_ACTIVITY_UNITS,
     accepted_units,
@@ -64,11 +64,6 @@ class LocalDateTimeField(forms.DateTimeField):
             if problem:
                 raise forms.ValidationError(problem, code="out_of_range")
         return moment
-
-
-# The longest duration a form takes (a shelf life, a stability time point): ten years, far
-# beyond any radiopharmaceutical, and far inside what EOS + it can be computed for.
-MAX_DURATION_H = 10 * 8766
 
 
 def duration_field(*, label: str, unit: str = "h", **kwargs) -> forms.FloatField:
@@ -300,7 +295,7 @@ class ResultForm(LabForm):
             raise forms.ValidationError("Type a finite number, e.g. 96.1.")
         if problem := precision_problem(decimal):
             raise forms.ValidationError(problem)
-        if number == 0 and any(ch in "123456789" for ch in decimal.lower().split("e")[0]):
+        if underflows(decimal, number):
             raise forms.ValidationError(f"{text} is too small to tell from zero; type 0 if it "
                                         "is zero.")
         return number

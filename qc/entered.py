@@ -42,6 +42,12 @@ def is_decimal(text: str) -> bool:
     return bool(_DECIMAL.match(str(text).strip()))
 
 
+def underflows(text: str, number: float) -> bool:
+    """Whether the decimal `text` names a number other than zero that its float `number`
+    cannot hold (1e-400 reads as 0.0)."""
+    return number == 0 and any(ch in "123456789" for ch in text.lower().split("e")[0])
+
+
 def precision_problem(text: str) -> str:
     """'' when the decimal `text` has at most MAX_SIGNIFICANT_FIGURES, else why it is refused."""
     figures = significant_figures(text)

@@ -6,6 +6,11 @@ error, refused with these limits named."""
 
 from datetime import UTC, date, datetime
 
+# The longest duration a record takes (a shelf life, a stability time point, a criterion's
+# earliest result): ten years, far beyond any radiopharmaceutical, and far inside what EOS +
+# it can be computed for.
+MAX_DURATION_H = 10 * 8766
+
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)  # exclusive
 RANGE_TEXT = "from 1900-01-01 to 2199-12-31 (UTC)"

@@ -15,10 +15,12 @@ from rest_framework.parsers import JSONParser, get_encoding
 
 from qc.entered import (
     EXACT_FIGURES,
+    MAX_SIGNIFICANT_FIGURES,
     EnteredNumber,
     is_decimal,
     precision_problem,
     significant_figures,
+    underflows,
 )
 from qc.time_range import clamped, time_range_problem
 
@@ -68,22 +70,27 @@ def _digits(text: str) -> int:
     return sum(ch.isdigit() for ch in text)
 
 
-def _json_int(text: str) -> int:
-    if _digits(text) > MAX_JSON_NUMBER_DIGITS:
-        raise TooManyDigits(f"a number has {_digits(text)} digits; a number may have at most "
+def _refuse_too_many_digits(text: str) -> None:
+    if (digits := _digits(text)) > MAX_JSON_NUMBER_DIGITS:
+        raise TooManyDigits(f"a number has {digits} digits; a number may have at most "
                             f"{MAX_JSON_NUMBER_DIGITS}")
+
+
+def _json_int(text: str) -> int:
+    _refuse_too_many_digits(text)
     return int(text)
 
 
 def _json_float(text: str) -> float:
-    if _digits(text) > MAX_JSON_NUMBER_DIGITS:
-        raise TooManyDigits(f"a number has {_digits(text)} digits; a number may have at most "
-                            f"{MAX_JSON_NUMBER_DIGITS}")
+    """Every check of a JSON float's text is made here, once: the field takes an EnteredNumber
+    as it is and refuses a PostedText saying what is wrong with it."""
+    _refuse_too_many_digits(text)
     number = float(text)
-    underflow = number == 0 and any(ch in "123456789" for ch in text.lower().split("e")[0])
-    if not math.isfinite(number) or underflow or precision_problem(text):
+    figures = significant_figures(text)
+    if not math.isfinite(number) or underflows(text, number) or \
+            figures > MAX_SIGNIFICANT_FIGURES:
         return PostedText(text, number)
-    if significant_figures(text) <= EXACT_FIGURES:
+    if figures <= EXACT_FIGURES:
         return EnteredNumber(text)  # the digits sent are the precision ("96.10" keeps its 0)
     return number
 
@@ -160,6 +167,8 @@ class FiniteNumberField(serializers.Field):
     def number(self, data):
         """The float of a JSON number or of a number's text (a form field, a censored
         string), refused with what is wrong with it."""
+        if isinstance(data, EnteredNumber):
+            return data  # a JSON float _json_float found sound: its digits are kept
         if isinstance(data, str):
             text = data.strip()
             if len(text) > MAX_NUMBER_TEXT:

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from qc.models import Instrument, Product
+from qc.time_range import MAX_DURATION_H
 
 from ..api.fields import (
     AwareDateTimeField,
@@ -22,7 +23,6 @@ from ..api.permissions import READ, RECORD_RESULTS, check_test_code_scope
 from ..api.problems import Problem, django_errors, validation_problem
 from ..api.schema import IDEMPOTENCY_KEY, problems
 from ..api.views import ApiView, _actor, _body_object
-from ..forms import MAX_DURATION_H
 from ..models import Batch, Channel
 from .selectors import current_protocol, product_stability
 from .services import stability_result_record
