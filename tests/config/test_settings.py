@@ -1,5 +1,6 @@
 """Startup refuses bad configuration with a message naming the variable."""
 
+import ast
 import os
 import subprocess
 import sys
@@ -10,14 +11,25 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_django(**env) -> subprocess.CompletedProcess:
+def start_django(code: str = "print(settings.DATABASES['default']['ENGINE'])",
+                 **env) -> subprocess.CompletedProcess:
+    """Python `code` run after django.setup() in a process of its own, with `env` and none of
+    this session's DEBUG, SECRET_KEY, DATABASE_URL and CELERY_BROKER_URL."""
     base = {k: v for k, v in os.environ.items()
             if k not in ("DEBUG", "SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL")}
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); "
-         "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"],
+        [sys.executable, "-c", "import django, logging; django.setup(); "
+         f"from django.conf import settings; {code}"],
         cwd=ROOT, env={**base, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
         capture_output=True, text=True, timeout=60)
+
+
+def database_options(url: str) -> dict:
+    """The connection options the settings make of DATABASE_URL `url`."""
+    run = start_django("print(repr(settings.DATABASES['default']['OPTIONS']))",
+                       SECRET_KEY="x" * 40, DATABASE_URL=url)
+    assert run.returncode == 0, run.stderr
+    return ast.literal_eval(run.stdout.strip())
 
 
 def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off():
@@ -144,26 +156,15 @@ def test_a_prepare_threshold_that_is_no_count_stops_start_up_naming_it(value):
 
 
 def test_postgresql_prepares_a_statement_from_its_fifth_run_unless_the_url_says_otherwise():
-    base = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DATABASE_URL")}
-    run = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import "
-         "settings; print(settings.DATABASES['default']['OPTIONS']['prepare_threshold'])"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-        env={**base, "DJANGO_SETTINGS_MODULE": "config.settings", "SECRET_KEY": "x" * 40,
-             "DATABASE_URL": "postgres://app@127.0.0.1:5432/alpharelease"})
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.strip() == "5"
+    options = database_options("postgres://app@127.0.0.1:5432/alpharelease")
+    assert options["prepare_threshold"] == 5
 
 
 def log_through_django(level: str) -> str:
-    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
-    run = subprocess.run(
-        [sys.executable, "-c", "import django, logging; django.setup(); "
-         "logging.getLogger('django.request').warning('Unauthorized: /api/v1/results/'); "
-         "logging.getLogger('alpharelease.request').error('a failed request')"],
-        cwd=ROOT, env={**base, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "false",
-                       "SECRET_KEY": "x" * 40, "LOG_LEVEL": level},
-        capture_output=True, text=True, timeout=60)
+    run = start_django(
+        "logging.getLogger('django.request').warning('Unauthorized: /api/v1/results/'); "
+        "logging.getLogger('alpharelease.request').error('a failed request')",
+        DEBUG="false", SECRET_KEY="x" * 40, LOG_LEVEL=level)
     assert run.returncode == 0, run.stderr
     return run.stderr
 
@@ -179,15 +180,7 @@ def test_log_level_warning_keeps_djangos_warnings():
 
 
 def _postgresql_options(url: str) -> str:
-    base = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DATABASE_URL")}
-    run = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import "
-         "settings; print(settings.DATABASES['default']['OPTIONS'].get('options', ''))"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-        env={**base, "DJANGO_SETTINGS_MODULE": "config.settings", "SECRET_KEY": "x" * 40,
-             "DATABASE_URL": url})
-    assert run.returncode == 0, run.stderr
-    return run.stdout.strip()
+    return database_options(url).get("options", "")
 
 
 def test_a_prepared_statement_is_planned_for_its_values_every_run():
