@@ -136,15 +136,10 @@ else:
     # mode that cannot keep prepared statements); `?prepare_threshold=N` changes the count.
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
     DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
-    if DATABASES["default"]["OPTIONS"]["prepare_threshold"] is not None:
-        # A prepared statement is still planned for its values each run (it saves the
-        # parse): from its sixth run PostgreSQL would otherwise try a generic plan, which
-        # takes any status to match a sixth of the batches and walks ten years of them by
-        # EOS to find the newest few in QC (bench-scale, 150 000 batches: the dashboard's
-        # batches in work 0.3 -> 115 ms, its conditionally released 0.2 -> 185 ms).
-        DATABASES["default"]["OPTIONS"]["options"] = " ".join(filter(None, (
-            DATABASES["default"]["OPTIONS"].get("options"),
-            "-c plan_cache_mode=force_custom_plan")))
+    # A prepared statement gets a generic plan from its sixth run when PostgreSQL judges it
+    # no worse: the write path (the same statements on every request) is planned once. The
+    # page reads that find a few batches by status among years of them are planned for their
+    # values each run instead (config.sql.planned_for_values).
     # A database host that drops packets fails a connection in 10 s instead of the system's
     # TCP timeout (minutes): the page says so, and a worker puts its task back (task_base).
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 10)

@@ -15,6 +15,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.sql import planned_for_values
 from qc.api_keys import key_label
 from qc.errors import RuleViolation
 
@@ -228,6 +229,7 @@ class BatchListView(ApiView, generics.ListAPIView):
         return scope_batches(self.request, query.apply(batch_list()))
 
     @extend_schema(**docs.BATCH_LIST)
+    @planned_for_values()
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.sql import planned_for_values
 from qc.errors import RuleViolation
 from qc.roles import Role
 from qc.rules import limit_text
@@ -46,6 +47,7 @@ def _batch_or_404(lot_number: str) -> selectors.BatchPage:
 
 @require_GET
 @staff_required
+@planned_for_values()
 def batch_list(request):
     form = BatchFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from config.sql import planned_for_values
 from qc.engine import site_engine
 from qc.roles import Role, has_role
 
@@ -71,6 +72,7 @@ def _live_context(request, now) -> dict:
 
 @require_GET
 @staff_required
+@planned_for_values()
 def dashboard(request):
     now = timezone.now()
     return render(request, "batches/dashboard.html",
@@ -79,6 +81,7 @@ def dashboard(request):
 
 @require_GET
 @staff_required
+@planned_for_values()
 def dashboard_live(request):
     return render(request, "batches/_dashboard_live.html",
                   _live_context(request, timezone.now()))

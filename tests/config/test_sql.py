@@ -3,10 +3,10 @@
 import threading
 
 import pytest
-from django.db import OperationalError, connections, transaction
+from django.db import OperationalError, connection, connections, transaction
 
 from batches.models import Batch, IdempotencyRecord
-from config.sql import fetch_one
+from config.sql import fetch_one, planned_for_values
 from qc.models import AuditChainHead
 from tests.orm import assert_loaded_alike
 
@@ -55,3 +55,36 @@ def test_a_row_fetched_for_update_stays_locked_until_the_transaction_ends(ac225_
         held.set()
         thread.join(20)
     assert outcome == {"locked": True}
+
+
+def _plan_cache_mode() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.services  # plan_cache_mode is PostgreSQL's
+@pytest.mark.django_db(transaction=True)
+def test_a_planned_block_asks_for_custom_plans_for_its_own_transaction_only():
+    assert _plan_cache_mode() == "auto"
+    with planned_for_values():
+        assert connection.in_atomic_block
+        assert _plan_cache_mode() == "force_custom_plan"
+    assert _plan_cache_mode() == "auto"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_planned_block_opens_a_transaction_only_on_postgresql():
+    # on SQLite a transaction would take the write lock (transaction_mode IMMEDIATE) to read
+    with planned_for_values():
+        assert connection.in_atomic_block == (connection.vendor == "postgresql")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_planned_block_also_decorates_a_function():
+    @planned_for_values()
+    def inside() -> bool:
+        return connection.in_atomic_block
+
+    assert inside() == (connection.vendor == "postgresql")
+    assert inside() == (connection.vendor == "postgresql")  # each call enters afresh
