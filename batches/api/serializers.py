@@ -337,6 +337,18 @@ class ResultOutSerializer(serializers.Serializer):
         return EvaluationOutSerializer(evaluation).data if evaluation else None
 
 
+# Building a serializer's fields (a deep copy of every declared field) costs more than
+# representing a result with them, and an instrument's POST answers with one result: the
+# answer is drawn by one serializer built once per process. Representing reads only the
+# result and the fields, so the threads of a process share it safely.
+_FRESH_RESULT = ResultOutSerializer(context={"fresh": True})
+
+
+def fresh_result_body(result) -> dict:
+    """The representation of a result just recorded: current, and evaluating."""
+    return _FRESH_RESULT.to_representation(result)
+
+
 class BulkItemOutSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     id = serializers.IntegerField()

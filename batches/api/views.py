@@ -53,9 +53,9 @@ from .serializers import (
     BatchSummarySerializer,
     Catalogue,
     ResultInSerializer,
-    ResultOutSerializer,
     ResultUploadSerializer,
     batch_detail_data,
+    fresh_result_body,
 )
 
 # Multipart bodies carry the raw data file plus a few short fields.
@@ -141,7 +141,7 @@ class ResultCreateView(ApiView):
                 counting_window=v["counting_window"], batch_locked=True)
         except DjangoValidationError as exc:
             raise validation_problem(_service_errors(exc, v["method_times"])) from None
-        body = ResultOutSerializer(result, context={"fresh": True}).data
+        body = fresh_result_body(result)
         return Response(body, status=201,
                         headers={"Location": f"/api/v1/batches/{result.batch.lot_number}/"})
 

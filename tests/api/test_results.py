@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from batches.api.serializers import ResultOutSerializer
 from batches.models import Batch, BatchStatus, Evaluation, IdempotencyRecord, RawDataFile, Result
 from qc.models import AuditEvent
 from tests.api.conftest import fields, problem
@@ -212,6 +213,21 @@ def test_it_refuses_results_measured_after_expiry(post, ac225_batch, now):
     response = post(measured_at=(now - timedelta(minutes=1)).isoformat())
     assert response.status_code == 409
     assert "expired" in problem(response)["detail"]
+
+
+def test_each_answer_shows_its_own_result_as_the_result_api_shows_it(post, api, ac225_batch,
+                                                                     now):
+    # the answers share one serializer: nothing of one result may stay for the next
+    answers = [post(test_code="activity", value=412, unit="MBq"),
+               upload(api, ac225_batch, now, b"counts\n1\n", key="second"),
+               post(key="third", test_code="appearance", value=..., unit=...,
+                    value_text="conforms")]
+    for answer in answers:
+        assert answer.status_code == 201, answer.content
+        result = Result.objects.get(pk=answer.json()["id"])
+        assert answer.json() == ResultOutSerializer(result, context={"fresh": True}).data
+    assert answers[1].json()["raw_data"]["original_name"] == "scan.csv"
+    assert answers[2].json()["raw_data"] is None and answers[2].json()["value"] is None
 
 
 # Raw data ------------------------------------------------------------------------------
