@@ -162,7 +162,8 @@ def planned_for_values(alias: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     dashboard's batches in work 0.3 -> 115 ms, its conditionally released 0.2 -> 185 ms).
     The block runs in a transaction with plan_cache_mode=force_custom_plan set for that
     transaction only, so the write path keeps its generic plans (planned once per
-    connection). Elsewhere (SQLite) the block runs as it is, outside any transaction.
+    connection); inside a caller's transaction the setting lasts until that one ends.
+    Elsewhere (SQLite) the block runs as it is, outside any transaction.
     Usable as a decorator: @planned_for_values()."""
     if connections[alias].vendor != "postgresql":
         yield
