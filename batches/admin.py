@@ -5,7 +5,7 @@ master data an administrator keeps here."""
 
 from django.contrib import admin
 
-from qc.admin import ReadOnlyAdmin
+from qc.admin import PrintableTextForm, ReadOnlyAdmin
 
 from .models import (
     Batch,
@@ -44,12 +44,14 @@ class GeneratorAdmin(admin.ModelAdmin):
     list_display = ("serial", "kind", "parent_nuclide", "loaded_activity_bq", "loaded_at",
                     "expires_on")
     inlines = [ElutionInline]
+    form = PrintableTextForm
 
 
 @admin.register(SourceLot)
 class SourceLotAdmin(admin.ModelAdmin):
     list_display = ("lot_number", "supplier", "route", "activity_bq", "reference_time",
                     "ac227_ratio_percent")
+    form = PrintableTextForm
 
 
 @admin.register(Elution)

@@ -7,11 +7,13 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from .audit import AuditEntry, audit_entry, audit_record_many
 from .errors import RuleViolation
 from .roles import Role, has_role
+from .text import require_printable, text_errors
 
 ACCOUNT_FIELDS = ("username", "first_name", "last_name", "email", "is_staff", "is_superuser")
 
@@ -70,6 +72,9 @@ def _entries(user, before: dict[str, Any] | None, after: dict[str, Any], reason:
     return entries
 
 
+USER_TEXT_FIELDS = ("username", "first_name", "last_name", "email")
+
+
 def user_save(*, actor, user, roles: Iterable[Group] | None = None,
               permissions: Iterable[Permission] | None = None, reason: str = "",
               actor_name: str = ""):
@@ -78,6 +83,10 @@ def user_save(*, actor, user, roles: Iterable[Group] | None = None,
     user.create, user.deactivate / user.reactivate, user.roles, user.permissions,
     user.change (name, e-mail, staff and superuser flags) and user.password_set."""
     require_account_admin(actor)
+    # The full name is the printed name of every signature the user applies (11.50).
+    if errors := text_errors(lines={f: getattr(user, f, "") for f in USER_TEXT_FIELDS}):
+        raise ValidationError(errors)
+    require_printable(areas={"reason": reason})
     User = get_user_model()
     with transaction.atomic():
         stored = None

@@ -1,15 +1,17 @@
 """The Django admin: master data and accounts change only through the audited services
 (qc.master_data, qc.accounts), so a change made here is in the audit trail like any other."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
 from django.db import transaction
 
 from .accounts import user_password_recorded, user_save
-from .master_data import master_data_delete, master_data_save
+from .master_data import master_data_delete, master_data_save, stored_text_errors
 from .models import AuditEvent, Criterion, Instrument, Product, Signature, Specification, TestMethod
 from .roles import role_names
 from .signatures import signing_is_locked, signing_unlock
@@ -21,9 +23,26 @@ def _m2m(form) -> dict:
             if field.name in form.cleaned_data}
 
 
+class PrintableTextMixin:
+    """Shows what the services refuse in free text (qc.text: control characters, bidi
+    overrides) next to the admin's fields, instead of failing when the service saves."""
+
+    def _post_clean(self):
+        super()._post_clean()  # type: ignore[misc]
+        for field, problems in stored_text_errors(self.instance).items():  # type: ignore[attr-defined]
+            for problem in problems:
+                self.add_error(field if field in self.fields else None, problem)  # type: ignore[attr-defined]
+
+
+class PrintableTextForm(PrintableTextMixin, forms.ModelForm):
+    pass
+
+
 class AuditedModelAdmin(admin.ModelAdmin):
     """Saves and deletes through master_data_save / master_data_delete (audited); inlines
     too. Django's admin runs each of these in one transaction with its own log entry."""
+
+    form = PrintableTextForm
 
     def save_model(self, request, obj, form, change):
         master_data_save(actor=request.user, obj=obj, m2m=_m2m(form))
@@ -74,6 +93,7 @@ class InstrumentAdmin(AuditedModelAdmin):
 
 class CriterionInline(admin.TabularInline):
     model = Criterion
+    form = PrintableTextForm
     extra = 0
     fields = ("position", "test_code", "name", "method", "unit", "lower_limit", "lower_inclusive",
               "upper_limit", "upper_inclusive", "text_requirement", "judged_at", "quantity",
@@ -158,6 +178,8 @@ class SiteUserAdmin(UserAdmin):
     deleted: the audit trail and signatures name them."""
 
     actions = ["unlock_signing"]
+    form = type("PrintableUserChangeForm", (PrintableTextMixin, UserChangeForm), {})
+    add_form = type("PrintableUserCreationForm", (PrintableTextMixin, AdminUserCreationForm), {})
     list_display = (*UserAdmin.list_display, "roles", "signing_locked")
 
     @admin.display(description="roles")

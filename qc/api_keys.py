@@ -26,6 +26,7 @@ from .errors import RuleViolation
 from .instruments import require_qualified
 from .models import Criterion, Instrument, InstrumentApiKey
 from .roles import Role, has_role
+from .text import require_printable
 
 KEY_PREFIX = "ark_"
 # Writing last_used_at on every request would serialise an instrument's requests on its key
@@ -139,6 +140,7 @@ def api_key_create(*, actor, instrument: Instrument, test_codes: Iterable[str],
 def api_key_revoke(*, actor, key: InstrumentApiKey, reason: str = "", actor_name: str = ""
                    ) -> InstrumentApiKey:
     _require_key_admin(actor)
+    require_printable(areas={"reason": reason})
     with transaction.atomic():
         locked = InstrumentApiKey.objects.select_for_update().select_related("instrument").get(
             pk=key.pk)

@@ -11,6 +11,7 @@ from .audit import audit_record
 from .errors import RuleViolation
 from .models import Criterion, Instrument
 from .roles import Role, has_role
+from .text import require_printable
 
 
 def _known_codes() -> set[str]:
@@ -56,6 +57,7 @@ def instrument_qualify(*, actor, instrument: Instrument, test_codes: Iterable[st
             f"specifications use: {', '.join(sorted(known)) or 'none yet'}."]})
     if not (reason or "").strip():
         raise ValidationError({"reason": ["Say why: e.g. the qualification report it rests on."]})
+    require_printable(areas={"reason": reason})
     with transaction.atomic():
         locked = Instrument.objects.select_for_update().get(pk=instrument.pk)
         before = list(locked.qualified_test_codes or [])

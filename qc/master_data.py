@@ -6,11 +6,13 @@ configuration are controlled and recorded)."""
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from .audit import audit_record
 from .errors import RuleViolation
 from .roles import Role, has_role
+from .text import require_printable, text_errors
 
 
 def master_data_snapshot(obj: models.Model) -> dict[str, Any]:
@@ -21,6 +23,22 @@ def master_data_snapshot(obj: models.Model) -> dict[str, Any]:
         for field in obj._meta.many_to_many:
             values[field.name] = sorted(str(item) for item in getattr(obj, field.name).all())
     return values
+
+
+def stored_text_errors(obj: models.Model) -> dict[str, list[str]]:
+    """Characters that would not print as typed in `obj`'s free-text fields (qc.text): a
+    TextField is a text area (line breaks kept), every other character field one line."""
+    lines: dict[str, str] = {}
+    areas: dict[str, str] = {}
+    labels: dict[str, str] = {}
+    for field in obj._meta.concrete_fields:
+        value = field.value_from_object(obj)
+        if not isinstance(field, models.CharField | models.TextField) or not isinstance(
+                value, str):
+            continue
+        (areas if isinstance(field, models.TextField) else lines)[field.name] = value
+        labels[field.name] = str(field.verbose_name)
+    return text_errors(lines=lines, areas=areas, labels=labels)
 
 
 def _label(obj: models.Model) -> str:
@@ -54,6 +72,9 @@ def master_data_save(*, actor, obj: models.Model,
     <model>.create / .change, and for instruments .take_out_of_service,
     .return_to_service and .qualification (calibration due date)."""
     require_master_data_admin(actor)
+    if errors := stored_text_errors(obj):
+        raise ValidationError(errors)
+    require_printable(areas={"reason": reason})
     model = type(obj)
     with transaction.atomic():
         stored = None
@@ -81,6 +102,7 @@ def master_data_delete(*, actor, obj: models.Model, reason: str = "",
     """Delete a master-data record (only what nothing refers to: the database protects the
     rest), recording what it held."""
     require_master_data_admin(actor)
+    require_printable(areas={"reason": reason})
     with transaction.atomic():
         before = master_data_snapshot(obj)
         pk = obj.pk

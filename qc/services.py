@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,6 +14,7 @@ from .models import Criterion, Product, Signature, Specification, SpecificationS
 from .roles import Role, has_role
 from .signatures import check_signer, record_hash, signature_apply
 from .specification_physics import check_criterion_physics, criterion_physics_problem
+from .text import require_printable, text_errors
 
 SPECIFICATION_TYPE = "qc.specification"
 
@@ -22,6 +24,8 @@ CRITERION_FIELDS = (
     "impurity_with_progeny", "release_before_result", "validity", "validity_nuclide",
     "validity_value", "earliest_after",
 )
+CRITERION_TEXT_FIELDS = ("test_code", "name", "unit", "text_requirement", "impurity_nuclide",
+                         "validity_nuclide")
 # Fields added after specifications were first signed: left out of the signed record while
 # empty, so the hashes of versions approved before them still verify.
 _RECORDED_WHEN_SET = frozenset({"earliest_after"})
@@ -41,9 +45,24 @@ def specification_record(specification: Specification) -> dict[str, Any]:
     }
 
 
+def criterion_text_errors(values: dict[str, Any]) -> dict[str, list[str]]:
+    """The single-line text fields of a criterion (name, unit, accepted texts, nuclides)."""
+    return text_errors(lines={field: values[field] for field in CRITERION_TEXT_FIELDS
+                              if isinstance(values.get(field), str)},
+                       labels={"name": "criterion name",
+                               "text_requirement": "accepted text results"})
+
+
 def specification_create_draft(*, actor, product: Product, criteria: Iterable[dict[str, Any]],
                                change_reason: str = "") -> Specification:
     """A new draft version; `criteria` are dicts of Criterion fields, `method` a method code."""
+    criteria = [dict(row) for row in criteria]
+    require_printable(areas={"change_reason": change_reason})
+    problems = [f"Criterion {position} ({row.get('test_code', '')}): {message}"
+                for position, row in enumerate(criteria, start=1)
+                for messages in criterion_text_errors(row).values() for message in messages]
+    if problems:
+        raise ValidationError({"criteria": problems})
     with transaction.atomic():
         last = (Specification.objects.select_for_update().filter(product=product)
                 .order_by("-version").first())
@@ -80,6 +99,7 @@ def specification_author(*, actor, password: str, specification: Specification,
     if not _may_sign_specifications(actor):
         raise RuleViolation("Only QA or a Qualified Person signs a specification as its "
                             "author.", code="forbidden")
+    require_printable(areas={"comment": comment})
     check_signer(user=actor, password=password, meaning="authored",
                  object_type=SPECIFICATION_TYPE, object_id=specification.pk)
     with transaction.atomic():
@@ -102,6 +122,7 @@ def specification_approve(*, actor, password: str, specification: Specification,
     if not _may_sign_specifications(actor):
         raise RuleViolation("Only QA or a Qualified Person approves a specification.",
                             code="forbidden")
+    require_printable(areas={"comment": comment})
     check_signer(user=actor, password=password, meaning="approved",
                  object_type=SPECIFICATION_TYPE, object_id=specification.pk)
     effective_from = effective_from or timezone.now()

@@ -15,6 +15,7 @@ from .canonical import canonical_json, sha256_hex
 from .errors import RuleViolation
 from .models import Signature, SigningLock
 from .roles import Role, has_role
+from .text import require_printable
 
 
 class SignatureRefused(RuleViolation):
@@ -77,6 +78,9 @@ def signature_apply(*, user, meaning: str, object_type: str, object_id: str | in
                     record: Any, comment: str = "", batch_lot: str = "") -> Signature:
     """Record a signature over `record` (call check_signer first, then this inside the
     transaction of the signed change)."""
+    # The services check the comment under their own field name before they sign; this
+    # stops any other caller (the transaction it runs in is rolled back).
+    require_printable(areas={"comment": comment})
     if signing_is_locked(user):
         # check_signer ran outside this transaction; a lock taken since then still counts.
         raise SignatureRefused("Signing is locked for your account; ask an administrator to "

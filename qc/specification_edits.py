@@ -10,7 +10,7 @@ from .audit import audit_record
 from .errors import RuleViolation
 from .models import Criterion, Specification, SpecificationStatus, TestMethod
 from .roles import Role, has_role
-from .services import CRITERION_FIELDS
+from .services import CRITERION_FIELDS, criterion_text_errors
 from .specification_physics import check_criterion_physics
 
 
@@ -43,6 +43,8 @@ def _apply(criterion: Criterion, values: dict[str, Any]) -> None:
     unknown = set(values) - set(CRITERION_FIELDS)
     if unknown:
         raise ValueError(f"not criterion fields: {', '.join(sorted(unknown))}")
+    if errors := criterion_text_errors(values):
+        raise ValidationError(errors)
     for field, value in values.items():
         setattr(criterion, field, value)
     try:

@@ -20,6 +20,7 @@ from qc.errors import RuleViolation
 from qc.models import Signature
 from qc.roles import Role, has_role
 from qc.signatures import SignatureRefused, check_signer, is_administrator, signature_apply
+from qc.text import require_printable
 
 from .. import jobs
 from ..evaluation.results import batch_refresh_qc_status
@@ -88,9 +89,11 @@ def _set_status(batch: Batch, status: str, *, actor, action: str, signature: Sig
 
 
 def _sign_batch(*, actor, password: str, batch: Batch, meaning: str, role: Role, doing: str,
-                comment: str, work) -> Signature:
+                comment: str, work, comment_field: str = "comment") -> Signature:
     """The frame every batch signature shares; `work(locked)` checks the rules and returns
-    (new status, audit action, extra audit values, signature comment)."""
+    (new status, audit action, extra audit values, signature comment). `comment_field`: the
+    form field the comment was typed in, for its error."""
+    require_printable(areas={comment_field: comment})
     with _refusal_audited(actor=actor, meaning=meaning, object_type=BATCH_TYPE,
                           object_id=batch.pk, batch_lot=batch.lot_number):
         _require_role(actor, role, doing)
@@ -185,7 +188,8 @@ def batch_reject(*, actor, password: str, batch: Batch, reason: str) -> Signatur
         return BatchStatus.REJECTED, "batch.reject", {}, reason
 
     return _sign_batch(actor=actor, password=password, batch=batch, meaning="rejected",
-                       role=Role.QP, doing="rejects a batch", comment=reason, work=work)
+                       role=Role.QP, doing="rejects a batch", comment=reason, work=work,
+                       comment_field="reason")
 
 
 def result_invalidate(*, actor, password: str, result: Result, cause: str) -> Signature:
@@ -194,6 +198,7 @@ def result_invalidate(*, actor, password: str, result: Result, cause: str) -> Si
     if not (cause or "").strip():
         raise ValidationError({"cause": ["Give the assignable cause (e.g. a sample mix-up "
                                          "found in the investigation)."]})
+    require_printable(areas={"cause": cause}, labels={"cause": "assignable cause"})
     batch = result.batch
     with _refusal_audited(actor=actor, meaning="invalidated", object_type=RESULT_TYPE,
                           object_id=result.pk, batch_lot=batch.lot_number):

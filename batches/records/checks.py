@@ -2,7 +2,6 @@
 and the GMP rules that need the locked batch. Each check says what is wrong and how to fix it."""
 
 import re
-import unicodedata
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -14,6 +13,7 @@ from qc.formatting import format_duration, utc_text
 from qc.instruments import require_qualified
 from qc.models import Criterion, Instrument, Validity
 from qc.roles import Role, has_role
+from qc.text import text_problem
 from qc.time_range import time_range_problem
 from qc.units import UnitError, check_physical_range, input_unit_for, to_canonical
 
@@ -39,11 +39,8 @@ def validate_value(errors, criterion: Criterion, value, unit: str, value_text: s
             errors["value_text"] = [f"{criterion.name} takes a text result: one of "
                                     f"{criterion.text_requirement.replace('|', ', ')}, "
                                     "or what was observed."]
-        elif any(unicodedata.category(ch) == "Cc" for ch in value_text):
-            # Control characters (terminal escapes, line breaks) would print as something
-            # else than what was stored, on pages, certificates and CSV exports alike.
-            errors["value_text"] = ["The text holds control characters (e.g. a line break or "
-                                    "an escape code); send one line of printable text."]
+        elif problem := text_problem(value_text, label="text result"):
+            errors["value_text"] = [problem]
         return None
     if (value_text or "").strip():
         # The pages and the signing page show a result's text before its number: a text
@@ -181,6 +178,8 @@ def result_errors(*, batch: Batch, criterion: Criterion, measured_at: datetime, 
                                     "and test."]
         if not reason.strip():
             errors["reason"] = ["Say why the result is corrected."]
+    if problem := text_problem(reason, label="reason", multiline=True):
+        errors["reason"] = [problem]
     return errors, canonical_value
 
 

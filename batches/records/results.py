@@ -17,6 +17,7 @@ from qc.audit import AuditEntry, audit_entry, audit_record_many
 from qc.entered import EnteredNumber, entered_text
 from qc.errors import RuleViolation
 from qc.models import Criterion, Instrument
+from qc.text import text_problem
 from qc.units import input_unit_for
 
 from .. import jobs
@@ -112,6 +113,9 @@ def result_record(
         now=timezone.now())
     errors.update(censor_errors(criterion, censor))
     errors.update(window_errors(criterion, counting_window, method_times))
+    if raw_data_upload is not None and (problem := text_problem(
+            raw_data_upload.name, label="raw data file name")):
+        errors["raw_data"] = [problem + " Rename the file before it is uploaded."]
     if errors:
         raise ValidationError(errors)
     check_instrument(instrument, measured_at, criterion)

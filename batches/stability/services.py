@@ -21,6 +21,7 @@ from qc.roles import Role, has_role
 from qc.rules import rule_for
 from qc.stability.models import ProtocolStatus, StabilityProtocol, StabilityTimePoint
 from qc.stability.plan import protocol_plan
+from qc.text import require_printable, text_errors
 
 from ..lifecycle import RELEASED_STATUSES, lock_batch
 from ..models import Batch, BatchStatus, Channel
@@ -160,6 +161,7 @@ def stability_result_record(
                                     "point and test."]
         if not reason.strip():
             errors["reason"] = ["Say why the result is corrected."]
+    errors.update(text_errors(areas={"reason": reason}))
     if errors:
         raise ValidationError(errors)
     check_instrument(instrument, measured_at)
@@ -226,6 +228,7 @@ def product_shelf_life_approve(*, actor, password: str, product, shelf_life: tim
                             code="forbidden")
     if shelf_life <= timedelta(0):
         raise ValidationError({"shelf_life": ["A shelf life is a duration after EOS > 0."]})
+    require_printable(areas={"comment": comment})
     shelf_life_check(product=product, shelf_life=shelf_life)
     check_signer(user=actor, password=password, meaning="approved", object_type="qc.product",
                  object_id=product.pk)

@@ -75,6 +75,9 @@ def api_key_revoke_view(request, serial: str, prefix: str):
     try:
         api_key_revoke(actor=request.user, key=key,
                        reason=request.POST.get("reason", "").strip())
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
     except RuleViolation as exc:
         messages.error(request, exc.message)
     else:

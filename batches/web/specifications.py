@@ -77,6 +77,8 @@ def specification_draft(request, product_code: str):
             draft = specification_create_draft(
                 actor=request.user, product=product, criteria=rows,
                 change_reason=form.cleaned_data["change_reason"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
         except RuleViolation as exc:
             form.add_error(None, exc.message)
         else:

@@ -25,6 +25,7 @@ from qc.stability.models import (
     StabilityProtocol,
     StabilityTimePoint,
 )
+from qc.text import require_printable, text_errors
 
 PROTOCOL_TYPE = "qc.stabilityprotocol"
 
@@ -179,6 +180,12 @@ def stability_protocol_create_draft(
         errors["container"] = ["Name the container closure system of the study samples."]
     if orientation not in Orientation.values:
         errors["orientation"] = [f"One of {', '.join(Orientation.values)}."]
+    # A note's error is keyed note_<test code>, the field it is typed in on the draft form.
+    errors.update(text_errors(
+        lines={"container": str(container), **{f"note_{c.test_code}": note for c, note in rows}},
+        areas={"change_reason": change_reason},
+        labels={"container": "container closure system", "change_reason": "reason",
+                **{f"note_{c.test_code}": f"note of test {c.test_code}" for c, _ in rows}}))
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -221,6 +228,7 @@ def _locked_draft(protocol: StabilityProtocol, doing: str) -> StabilityProtocol:
 def stability_protocol_author(*, actor, password: str, protocol: StabilityProtocol,
                               comment: str = "") -> Signature:
     _require_qa(actor, "signs as author of")
+    require_printable(areas={"comment": comment})
     check_signer(user=actor, password=password, meaning="authored", object_type=PROTOCOL_TYPE,
                  object_id=protocol.pk)
     with transaction.atomic():
@@ -235,6 +243,7 @@ def stability_protocol_approve(*, actor, password: str, protocol: StabilityProto
     """Approve a draft by e-signature; the approved protocol of the same product and
     specification before it retires."""
     _require_qa(actor, "approves")
+    require_printable(areas={"comment": comment})
     check_signer(user=actor, password=password, meaning="approved", object_type=PROTOCOL_TYPE,
                  object_id=protocol.pk)
     with transaction.atomic():
