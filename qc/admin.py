@@ -1,11 +1,13 @@
 """The Django admin: master data and accounts change only through the audited services
 (qc.master_data, qc.accounts), so a change made here is in the audit trail like any other."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 
 from .accounts import user_password_recorded, user_save
@@ -13,6 +15,7 @@ from .master_data import master_data_delete, master_data_save
 from .models import AuditEvent, Criterion, Instrument, Product, Signature, Specification, TestMethod
 from .roles import role_names
 from .signatures import signing_is_locked, signing_unlock
+from .specification_physics import criterion_bounds
 
 
 def _m2m(form) -> dict:
@@ -72,8 +75,24 @@ class InstrumentAdmin(AuditedModelAdmin):
     readonly_fields = ("qualified_test_codes",)
 
 
+class CriterionAdminForm(forms.ModelForm):
+    """A criterion's numbers are held to the ranges the specification editing service holds
+    them to (qc.specification_physics.criterion_bounds), next to their fields."""
+
+    def _post_clean(self):
+        super()._post_clean()
+        try:
+            product = self.instance.specification.product
+        except ObjectDoesNotExist:  # a criterion of a specification being added
+            product = None
+        for field, problems in criterion_bounds(self.instance, product).items():
+            for problem in problems:
+                self.add_error(field if field in self.fields else None, problem)
+
+
 class CriterionInline(admin.TabularInline):
     model = Criterion
+    form = CriterionAdminForm
     extra = 0
     fields = ("position", "test_code", "name", "method", "unit", "lower_limit", "lower_inclusive",
               "upper_limit", "upper_inclusive", "text_requirement", "judged_at", "quantity",
