@@ -67,3 +67,16 @@ def test_the_admin_refuses_a_criterion_limit_out_of_range_and_stores_nothing(
     assert not Specification.objects.filter(product=product, version=99).exists()
     assert not AuditEvent.objects.filter(action__in=["specification.create",
                                                      "criterion.create"]).exists()
+
+
+def test_a_new_draft_from_a_version_holding_a_value_refused_now_is_a_message_not_a_500(
+        client_for, reviewer, products):
+    current = Specification.objects.get(product__code="pb212-dotamtate", status="approved")
+    # stored before the ranges were checked (set here past the service)
+    Criterion.objects.filter(specification=current, test_code="ph").update(upper_limit=1e308)
+    response = client_for(reviewer).post(
+        reverse("specification-draft", args=["pb212-dotamtate"]), {"change_reason": "fix pH"})
+    assert response.status_code == 200
+    assert (f"Version {current.version} holds a value that is refused now: Upper limit "
+            "1e+308 pH is outside the physical range") in response.content.decode()
+    assert not Specification.objects.filter(product=current.product, status="draft").exists()
