@@ -13,6 +13,7 @@ from qc.api_keys import READ_SCOPES
 from qc.entered import EnteredNumber, precision_problem, underflows
 from qc.models import Criterion, Instrument, Product, Validity
 from qc.services import CRITERION_FIELDS
+from qc.specification_bounds import earliest_after_problem
 from qc.time_range import MAX_DURATION_H, date_range_problem, time_range_problem
 from qc.units import (
     ACCEPTED_ACTIVITY_UNITS,
@@ -366,9 +367,8 @@ class CriterionForm(forms.ModelForm):
     def clean_earliest_after(self):
         # 999999999 days does not fit the database's duration (a 500) nor EOS + it.
         wait = self.cleaned_data.get("earliest_after")
-        if wait is not None and not timedelta(0) <= wait <= timedelta(hours=MAX_DURATION_H):
-            raise forms.ValidationError("The earliest a result can exist is from 0 to ten "
-                                        "years after EOS.")
+        if problem := earliest_after_problem(wait, str(self.data.get("earliest_after", ""))):
+            raise forms.ValidationError(problem)
         return wait
 
     def values(self) -> dict:

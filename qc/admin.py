@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 
 from .accounts import user_password_recorded, user_save
@@ -15,6 +16,7 @@ from .master_data import master_data_delete, master_data_save, stored_text_error
 from .models import AuditEvent, Criterion, Instrument, Product, Signature, Specification, TestMethod
 from .roles import role_names
 from .signatures import signing_is_locked, signing_unlock
+from .specification_physics import criterion_bounds
 
 
 def _m2m(form) -> dict:
@@ -91,9 +93,25 @@ class InstrumentAdmin(AuditedModelAdmin):
     readonly_fields = ("qualified_test_codes",)
 
 
+class CriterionAdminForm(PrintableTextMixin, forms.ModelForm):
+    """A criterion's numbers are held to the ranges the specification editing service holds
+    them to (qc.specification_physics.criterion_bounds), and its text to qc.text, next to
+    their fields."""
+
+    def _post_clean(self):
+        super()._post_clean()
+        try:
+            product = self.instance.specification.product
+        except ObjectDoesNotExist:  # a criterion of a specification being added
+            product = None
+        for field, problems in criterion_bounds(self.instance, product).items():
+            for problem in problems:
+                self.add_error(field if field in self.fields else None, problem)
+
+
 class CriterionInline(admin.TabularInline):
     model = Criterion
-    form = PrintableTextForm
+    form = CriterionAdminForm
     extra = 0
     fields = ("position", "test_code", "name", "method", "unit", "lower_limit", "lower_inclusive",
               "upper_limit", "upper_inclusive", "text_requirement", "judged_at", "quantity",

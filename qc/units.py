@@ -32,6 +32,11 @@ PHYSICAL_RANGE = {
     "EU": (0.0, math.inf),
     "pH": (0.0, 14.0),
 }
+# An activity criterion's limits are a % of the nominal (labelled) activity, not a share of a
+# whole: above 100 % is a batch stronger than its label (nominal +/- 10 % is 90-110 %). No
+# specification allows ten times the label; a larger limit is a typing or unit error.
+SHARE_OF_NOMINAL = "% of nominal"
+PHYSICAL_RANGE[SHARE_OF_NOMINAL] = (0.0, 1000.0)
 
 
 # No batch or eluate is more than 10 L (a batch is millilitres, a generator's eluate a few):
@@ -103,7 +108,8 @@ def convert(value: float, from_unit: str, to_unit: str) -> float:
 
 
 RANGE_NOUNS = {"Bq": "activity", "Bq/mL": "activity concentration", "%": "percentage",
-               "EU/mL": "endotoxin concentration", "EU": "endotoxin content", "pH": "pH"}
+               "EU/mL": "endotoxin concentration", "EU": "endotoxin content", "pH": "pH",
+               SHARE_OF_NOMINAL: "activity (% of nominal)"}
 
 
 def _limit_text(limit: float, canonical: str) -> str:

@@ -79,7 +79,7 @@ def batch_register(
         errors["volume_ml"] = [problem]
     daughters_separated_at = daughters_state(
         errors, eos=eos, separated_at=daughters_separated_at,
-        not_separated=daughters_not_separated)
+        not_separated=daughters_not_separated, elution=elution)
     if (elution is None) == (source_lot is None):
         errors["source"] = ["Choose exactly one source: a generator elution or a 225Ac lot."]
     elif product is not None:

@@ -81,6 +81,11 @@ def specification_draft(request, product_code: str):
             add_service_errors(form, exc)
         except RuleViolation as exc:
             form.add_error(None, exc.message)
+        except ValidationError as exc:
+            # a version approved before a check existed copies a value it now refuses
+            for message in exc.messages:
+                form.add_error(None, f"Version {base.version if base else '—'} holds a value "
+                               f"that is refused now: {message}")
         else:
             messages.success(request, f"Draft version {draft.version} of {product.code} created "
                              f"from version {base.version if base else '—'}; edit its criteria, "

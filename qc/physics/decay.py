@@ -102,9 +102,18 @@ class DecayEngine:
         """exp(-lambda dt) of the nuclide alone: A(t + dt) = A(t) * factor.
 
         A negative ``dt_s`` corrects back in time (factor > 1). Accepts a number or an array.
+        A correction back so far that the factor exceeds the largest float (Bi-213 over a few
+        years) is inf: no finite activity then could have decayed to any activity now, which
+        callers test with isfinite. A stable nuclide's factor is 1 at any time.
         """
         lam = self.decay_constant(nuclide)
-        factor = np.exp(-lam * np.asarray(dt_s, dtype=float))
+        dt = np.asarray(dt_s, dtype=float)
+        if lam == 0.0:
+            factor = np.ones_like(dt)
+        else:
+            # overflow here is the physics' own limit (inf), not an error: say so to numpy
+            with np.errstate(over="ignore"):
+                factor = np.exp(-lam * dt)
         return float(factor) if factor.ndim == 0 else factor
 
     # chains -----------------------------------------------------------------------------
@@ -142,11 +151,18 @@ class DecayEngine:
         if not activities:
             raise ValueError("The inventory is empty; give at least one nuclide and activity")
         chain = self._chain_of(frozenset(activities))
+        # The chain is linear: solve for the inventory scaled to its largest activity and
+        # scale back, so a huge activity of a long-lived nuclide (1e308 Bq of Ac-227 is more
+        # atoms than a float holds) does not overflow on the way. A member whose activity
+        # itself exceeds the largest float is inf, the limit the physics gives.
+        scale = max(activities.values()) or 1.0
         atoms0 = np.zeros(len(chain.nuclides))
         for name, bq in activities.items():
             i = chain.index[name]
-            atoms0[i] = bq / chain.lam[i]
+            atoms0[i] = (bq / scale) / chain.lam[i]
         result = chain.activities(atoms0, times)
+        with np.errstate(over="ignore"):
+            result = result * scale
         return {name: result[i] for i, name in enumerate(chain.nuclides)}
 
     def _normalise_inventory(self, inventory: Mapping[str, float]) -> dict[str, float]:

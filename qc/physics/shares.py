@@ -63,6 +63,9 @@ def activity_share_percent(
                 f"{impurity} and {product} are in one decay chain, so their share before the "
                 "reference time cannot be worked out from the share at the reference time")
         back = offsets[~forward]
-        shares[~forward] = (share_percent * engine.decay_factor(impurity, back)
-                            / engine.decay_factor(product, back))
+        # one exponent for the ratio of the two decay factors: each alone overflows far
+        # enough back (inf / inf), their ratio only when the impurity is the shorter-lived
+        rate = engine.decay_constant(product) - engine.decay_constant(impurity)
+        with np.errstate(over="ignore"):
+            shares[~forward] = share_percent * np.exp(rate * back)
     return [float(s) for s in shares]

@@ -7,6 +7,7 @@ import pytest
 
 from batches.models import Batch, BatchStatus
 from batches.records import results as records
+from qc.formatting import utc_text
 from qc.models import AuditEvent
 from tests.api.conftest import fields, problem
 from tests.factories import (
@@ -244,3 +245,15 @@ def test_registration_refuses_a_separation_after_eos(module_client, elution, now
     assert response.status_code == 422, response.content
     assert "after the end of synthesis" in fields(response)["daughters_separated_at"]
     assert not Batch.objects.filter(lot_number="PB212-API-001").exists()
+
+
+def test_registration_refuses_a_separation_before_the_elution_naming_both_times(
+        module_client, elution, now):
+    response = module_client.post("/api/v1/batches/", registration(
+        now, elution, daughters_separated_at="1900-06-01T08:00:00+00:00"))
+    assert response.status_code == 422, response.content
+    message = fields(response)["daughters_separated_at"]
+    assert "1900-06-01 08:00:00 UTC" in message
+    assert utc_text(elution.eluted_at) in message and "before the Pb-212 was eluted" in message
+    assert not Batch.objects.filter(lot_number="PB212-API-001").exists()
+    assert not AuditEvent.objects.filter(action="batch.register").exists()

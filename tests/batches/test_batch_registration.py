@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -152,3 +152,19 @@ def test_an_eluate_volume_beyond_ten_litres_is_refused(operator, now):
                        volume_ml=1e308)
     assert "1e+308 mL is above the largest eluate volume accepted" in \
         refused.value.message_dict["volume_ml"][0]
+
+
+def test_it_refuses_a_bi213_separation_in_1900_before_the_elution_and_stores_nothing(
+        products, operator, now):
+    eos = now - timedelta(minutes=5)
+    elution = make_elution(GeneratorKind.AC225_BI213, eluted_at=eos - timedelta(minutes=10))
+    with pytest.raises(ValidationError) as refused:
+        register(products["bi213-dotatoc"], operator, eos=eos, source_lot=None,
+                 elution=elution, activity_bq=1.1e9, volume_ml=3.0,
+                 calibration_time=eos + timedelta(minutes=20),
+                 daughters_separated_at=datetime(1900, 1, 1, tzinfo=UTC))
+    message = refused.value.message_dict["daughters_separated_at"][0]
+    assert "1900-01-01 00:00:00 UTC" in message
+    assert f"{elution.eluted_at:%Y-%m-%d %H:%M:%S} UTC" in message
+    assert not Batch.objects.exists()
+    assert not AuditEvent.objects.filter(action="batch.register").exists()

@@ -9,8 +9,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from batches.models import Batch, Result
+from batches.models import Batch, Elution, Result
 from qc.engine import site_engine
+from qc.formatting import utc_text
 from qc.models import AuditEvent
 from tests.factories import make_elution
 from tests.gmp.flows import settle
@@ -90,6 +91,29 @@ def test_a_separation_after_eos_is_refused_next_to_its_field_and_the_input_kept(
         "daughters_separated_at"][0]
     assert f'value="{after}"' in response.content.decode()
     assert not Batch.objects.exists()
+
+
+def test_a_separation_before_the_elution_is_refused_naming_both_times(client_for, operator,
+                                                                      pb_form):
+    data, eos = pb_form
+    elution = Elution.objects.get()
+    response = client_for(operator).post(reverse("batch-register"), {
+        **data, "daughters_separated_at": local(eos - timedelta(hours=1))})
+    assert response.status_code == 200
+    message = response.context["form"].errors["daughters_separated_at"][0]
+    assert utc_text(eos - timedelta(hours=1)) in message
+    assert utc_text(elution.eluted_at) in message and elution.generator.serial in message
+    assert not Batch.objects.exists()
+    assert not AuditEvent.objects.filter(action="batch.register").exists()
+
+
+def test_a_separation_at_the_elution_is_stored(client_for, operator, pb_form):
+    data, eos = pb_form
+    eluted = eos - timedelta(minutes=40)
+    response = client_for(operator).post(reverse("batch-register"), {
+        **data, "daughters_separated_at": local(eluted)})
+    assert response.status_code == 302, response.context["form"].errors
+    assert Batch.objects.get().daughters_separated_at == eluted
 
 
 def test_a_separation_time_and_not_separated_together_are_refused(client_for, operator,

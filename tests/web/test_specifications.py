@@ -189,6 +189,7 @@ def test_an_earliest_time_beyond_ten_years_is_refused_not_a_crash(client_for, re
                                          criterion_form(ph, earliest_after=typed))
     assert response.status_code == 200
     assert response.context["form"].errors["earliest_after"] == [
-        "The earliest a result can exist is from 0 to ten years after EOS."]
+        f"The earliest a result can exist, {typed}, is outside the range: it is from 0 to ten "
+        "years after EOS."]
     ph.refresh_from_db()
     assert ph.earliest_after is None
