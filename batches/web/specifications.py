@@ -77,15 +77,17 @@ def specification_draft(request, product_code: str):
             draft = specification_create_draft(
                 actor=request.user, product=product, criteria=rows,
                 change_reason=form.cleaned_data["change_reason"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
         except RuleViolation as exc:
             form.add_error(None, exc.message)
         except ValidationError as exc:
-            # a version approved before a check existed copies a value it now refuses
-            for message in exc.messages:
-                form.add_error(None, f"Version {base.version if base else '—'} holds a value "
-                               f"that is refused now: {message}")
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+            for field, problems in errors.items():
+                for problem in problems:
+                    if field in form.fields:  # the reason typed here
+                        form.add_error(field, problem)
+                    else:  # copied from a version approved before a check that refuses it
+                        form.add_error(None, f"Version {base.version if base else '—'} holds "
+                                       f"a value that is refused now: {problem}")
         else:
             messages.success(request, f"Draft version {draft.version} of {product.code} created "
                              f"from version {base.version if base else '—'}; edit its criteria, "

@@ -74,6 +74,7 @@ READ_ONLY = {
     "batches.certificates.lookup.certificate_lookup": "read (the QR code's verify page)",
     "batches.certificates.identity.warm_up": "loads fonts and the signing key; writes nothing",
     "qc.services.specification_record": "read",
+    "qc.services.criterion_text_errors": "pure",
     "qc.signatures.record_hash": "pure",
     "qc.signatures.signing_is_locked": "read",
     "qc.signatures.is_administrator": "read",

@@ -12,7 +12,7 @@ from django.utils import timezone
 from batches.disposition import services as disposition
 from batches.models import BatchStatus, Result
 from qc.master_data import master_data_save
-from qc.models import AuditEvent, Criterion, Instrument, Signature
+from qc.models import AuditEvent, Criterion, Instrument, Signature, Specification
 from qc.stability.models import StabilityCriterion, StabilityProtocol
 from qc.stability.services import stability_protocol_create_draft
 from qc.text import text_problem
@@ -115,6 +115,20 @@ def test_a_criterion_name_is_refused_next_to_the_field_and_nothing_is_added(
     assert response.context["form"].errors["name"][0].startswith(
         "The criterion name holds a ")
     assert (Criterion.objects.count(), AuditEvent.objects.count()) == before
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_the_reason_for_a_new_version_is_refused_next_to_the_field_and_no_draft_is_made(
+        client_for, reviewer, products, text):
+    client = client_for(reviewer)
+    before = (Specification.objects.count(), AuditEvent.objects.count())
+    response = client.post(
+        reverse("specification-draft", args=["pb212-dotamtate"]), {"change_reason": text})
+    assert response.status_code == 200
+    assert response.context["form"].errors["change_reason"][0].startswith(
+        "The change reason holds a ")
+    assert not response.context["form"].non_field_errors()
+    assert (Specification.objects.count(), AuditEvent.objects.count()) == before
 
 
 @pytest.mark.parametrize("note", [f"after{ESC} re-equilibration", f"after {RLO}noitarbiliuqe"])
