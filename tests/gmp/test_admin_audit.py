@@ -229,20 +229,27 @@ def test_a_product_changed_in_the_admin_is_audited_and_its_shelf_life_is_not_edi
     assert Product.objects.get(pk=product.pk).shelf_life == product.shelf_life
 
 
-def test_a_draft_specification_and_its_criteria_edited_in_the_admin_are_audited(
-        admin_client, products):
-    product = products["ac225-psma-it"]
+def admin_ph_specification(product, *, change_reason: str, lower_limit: str,
+                           upper_limit: str) -> dict:
+    """The admin's add-specification form: version 99 of `product` with one pH criterion."""
     prefix = "criteria"
-    response = admin_client.post(reverse("admin:qc_specification_add"), {
-        "product": product.pk, "version": 99, "change_reason": "tighter pH",
+    return {
+        "product": product.pk, "version": 99, "change_reason": change_reason,
         f"{prefix}-TOTAL_FORMS": "1", f"{prefix}-INITIAL_FORMS": "0",
         f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000",
         f"{prefix}-0-position": "1", f"{prefix}-0-test_code": "ph", f"{prefix}-0-name": "pH",
-        f"{prefix}-0-unit": "pH", f"{prefix}-0-lower_limit": "4.5",
-        f"{prefix}-0-lower_inclusive": "on", f"{prefix}-0-upper_limit": "7.5",
+        f"{prefix}-0-unit": "pH", f"{prefix}-0-lower_limit": lower_limit,
+        f"{prefix}-0-lower_inclusive": "on", f"{prefix}-0-upper_limit": upper_limit,
         f"{prefix}-0-upper_inclusive": "on", f"{prefix}-0-judged_at": "measured",
         f"{prefix}-0-quantity": "plain", f"{prefix}-0-validity": "none",
-    })
+    }
+
+
+def test_a_draft_specification_and_its_criteria_edited_in_the_admin_are_audited(
+        admin_client, products):
+    product = products["ac225-psma-it"]
+    response = admin_client.post(reverse("admin:qc_specification_add"), admin_ph_specification(
+        product, change_reason="tighter pH", lower_limit="4.5", upper_limit="7.5"))
     assert response.status_code == 302, response.content[:3000]
     specification = Specification.objects.get(product=product, version=99)
     criterion = Criterion.objects.get(specification=specification)

@@ -5,17 +5,11 @@ import pytest
 from django.urls import reverse
 
 from qc.models import AuditEvent, Criterion, Product, Specification
+from tests.gmp.test_admin_audit import admin_ph_specification
 
-from .test_specifications import criterion_form
+from .test_specifications import criterion_form, current, draft  # noqa: F401
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def draft(products, reviewer, client_for):
-    client_for(reviewer).post(reverse("specification-draft", args=["pb212-dotamtate"]),
-                              {"change_reason": "bounds"})
-    return Specification.objects.get(product__code="pb212-dotamtate", status="draft")
 
 
 @pytest.mark.parametrize(("code", "field", "typed", "expected"), [
@@ -27,7 +21,7 @@ def draft(products, reviewer, client_for):
      "fraction"),
 ])
 def test_the_form_refuses_a_number_out_of_range_next_to_its_field(
-        client_for, reviewer, draft, code, field, typed, expected):
+        client_for, reviewer, draft, code, field, typed, expected):  # noqa: F811
     criterion = draft.criteria.get(test_code=code)
     response = client_for(reviewer).post(
         reverse("criterion-edit", args=[draft.pk, criterion.pk]),
@@ -49,17 +43,8 @@ def admin_client(client, admin_user):
 def test_the_admin_refuses_a_criterion_limit_out_of_range_and_stores_nothing(
         admin_client, products):
     product = Product.objects.get(code="ac225-psma-it")
-    prefix = "criteria"
-    response = admin_client.post(reverse("admin:qc_specification_add"), {
-        "product": product.pk, "version": 99, "change_reason": "typo",
-        f"{prefix}-TOTAL_FORMS": "1", f"{prefix}-INITIAL_FORMS": "0",
-        f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000",
-        f"{prefix}-0-position": "1", f"{prefix}-0-test_code": "ph", f"{prefix}-0-name": "pH",
-        f"{prefix}-0-unit": "pH", f"{prefix}-0-lower_limit": "-4.5",
-        f"{prefix}-0-lower_inclusive": "on", f"{prefix}-0-upper_limit": "1e308",
-        f"{prefix}-0-upper_inclusive": "on", f"{prefix}-0-judged_at": "measured",
-        f"{prefix}-0-quantity": "plain", f"{prefix}-0-validity": "none",
-    })
+    response = admin_client.post(reverse("admin:qc_specification_add"), admin_ph_specification(
+        product, change_reason="typo", lower_limit="-4.5", upper_limit="1e308"))
     assert response.status_code == 200
     page = response.content.decode()
     assert "Lower limit -4.5 pH is outside the physical range" in page
@@ -70,8 +55,7 @@ def test_the_admin_refuses_a_criterion_limit_out_of_range_and_stores_nothing(
 
 
 def test_a_new_draft_from_a_version_holding_a_value_refused_now_is_a_message_not_a_500(
-        client_for, reviewer, products):
-    current = Specification.objects.get(product__code="pb212-dotamtate", status="approved")
+        client_for, reviewer, current):  # noqa: F811
     # stored before the ranges were checked (set here past the service)
     Criterion.objects.filter(specification=current, test_code="ph").update(upper_limit=1e308)
     response = client_for(reviewer).post(
