@@ -220,3 +220,36 @@ def signing_identity(settings, identity_dir):
     settings.SIGNING_P12_PATH = str(identity_dir / "site.p12")
     settings.SIGNING_P12_PASSPHRASE = "test-passphrase"
     return identity_dir
+
+
+@pytest.fixture(scope="session")
+def _one_request_at_a_time(django_db_setup):
+    """On the embedded in-memory SQLite the live server's threads share the test's one
+    connection, so a page and its htmx poll served at once corrupt each other's cursor ("no
+    more rows available", "audit_record must run inside the transaction"): serve one request
+    at a time there, as Django's own tests do, for the browser tests and the instrument
+    client's alike. (The demo and production have a connection per thread; on PostgreSQL the
+    live server stays threaded.)"""
+    from django.core.servers.basehttp import WSGIServer
+    from django.db import connection
+    from django.test.testcases import LiveServerThread
+
+    if not (connection.vendor == "sqlite" and connection.is_in_memory_db()):
+        yield None
+        return
+
+    class OneAtATime(WSGIServer):
+        # the live server thread itself serves, on the connection it was handed
+        def __init__(self, *args, connections_override=None, **kwargs):
+            super().__init__(*args, **kwargs)
+
+    threaded = LiveServerThread.server_class
+    LiveServerThread.server_class = OneAtATime
+    yield OneAtATime
+    LiveServerThread.server_class = threaded
+
+
+@pytest.fixture(scope="session")
+def live_server(_one_request_at_a_time, live_server):
+    """pytest-django's live server, made after _one_request_at_a_time chose its class."""
+    return live_server

@@ -37,32 +37,6 @@ def browser():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture(scope="session")
-def _one_request_at_a_time(django_db_setup):
-    """On the embedded in-memory SQLite the live server's threads share the test's one
-    connection, so a page and its htmx poll served at once corrupt each other's cursor ("no
-    more rows available", "audit_record must run inside the transaction"): serve one request
-    at a time there, as Django's own tests do. (The demo and production have a connection
-    per thread; on PostgreSQL the live server stays threaded.)"""
-    from django.core.servers.basehttp import WSGIServer
-    from django.db import connection
-    from django.test.testcases import LiveServerThread
-
-    if not (connection.vendor == "sqlite" and connection.is_in_memory_db()):
-        yield None
-        return
-
-    class OneAtATime(WSGIServer):
-        # the live server thread itself serves, on the connection it was handed
-        def __init__(self, *args, connections_override=None, **kwargs):
-            super().__init__(*args, **kwargs)
-
-    threaded = LiveServerThread.server_class
-    LiveServerThread.server_class = OneAtATime
-    yield OneAtATime
-    LiveServerThread.server_class = threaded
-
-
 @pytest.fixture
 def web(settings, _one_request_at_a_time, live_server):
     """The live server over plain http: cookies must not require TLS here."""
