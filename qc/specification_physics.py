@@ -31,6 +31,11 @@ def criterion_physics_problem(criterion: Criterion, product: Product) -> str | N
     bounds = criterion_bounds(criterion, product)
     if bounds:
         return f"{criterion.test_code}: " + " ".join(m for ms in bounds.values() for m in ms)
+    return _measurement_problem(criterion, product)
+
+
+def _measurement_problem(criterion: Criterion, product: Product) -> str | None:
+    """Why the criterion's measurement cannot work, for numbers within their range."""
     rule = rule_for(criterion)
     try:
         check_rule(rule)
@@ -50,6 +55,6 @@ def check_criterion_physics(criterion: Criterion, product: Product) -> None:
     bounds = criterion_bounds(criterion, product)
     if bounds:
         raise ValidationError(bounds)
-    problem = criterion_physics_problem(criterion, product)
+    problem = _measurement_problem(criterion, product)
     if problem:
         raise ValidationError({"validity": [problem]})
