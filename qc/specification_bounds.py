@@ -12,12 +12,11 @@ from .entered import derived_text
 from .formatting import format_duration
 from .time_range import MAX_DURATION_H
 from .units import (
-    CONCENTRATION_UNITS,
     SHARE_OF_NOMINAL,
     UnitError,
     accepted_units,
     check_physical_range,
-    convert,
+    to_canonical,
 )
 
 LIMIT_LABELS = {"lower_limit": "Lower limit", "upper_limit": "Upper limit"}
@@ -38,15 +37,15 @@ def _number(value: float) -> str:
     return derived_text(value) if math.isfinite(value) else str(value)
 
 
-def _range_canonical(unit: str, quantity: str) -> tuple[str, float]:
-    """The unit whose physical range a limit in `unit` is held to, and the factor to it."""
+def _in_range_unit(value: float, unit: str, quantity: str) -> tuple[float, str]:
+    """The limit in the unit whose physical range holds it: an activity (concentration) in
+    Bq (Bq/mL), an activity's % as a share of the nominal activity, else as it is."""
     if quantity == "activity" and unit == "%":
-        return SHARE_OF_NOMINAL, 1.0  # % of the nominal activity, not a share of a whole
-    if unit in accepted_units("Bq") and unit != "Bq":
-        return "Bq", convert(1.0, unit, "Bq")
-    if unit in CONCENTRATION_UNITS and unit != "Bq/mL":
-        return "Bq/mL", convert(1.0, unit, "Bq/mL")
-    return unit, 1.0
+        return value, SHARE_OF_NOMINAL  # % of the nominal activity, not a share of a whole
+    for canonical in ("Bq", "Bq/mL"):
+        if unit in accepted_units(canonical):
+            return to_canonical(value, unit, canonical), canonical
+    return value, unit
 
 
 def limit_problem(value: float | None, *, unit: str, quantity: str, label: str) -> str:
@@ -56,9 +55,8 @@ def limit_problem(value: float | None, *, unit: str, quantity: str, label: str) 
     shown = f"{_number(value)} {unit}".strip()
     if not math.isfinite(value):
         return f"{label} {shown} is not a finite number; give the limit as a number."
-    canonical, factor = _range_canonical(unit, quantity)
     try:
-        check_physical_range(value * factor, canonical, entered=shown)
+        check_physical_range(*_in_range_unit(value, unit, quantity), entered=shown)
     except UnitError as exc:
         return f"{label} {exc}. Give a limit within that range in {unit}."
     return ""

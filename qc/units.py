@@ -20,6 +20,10 @@ CANONICAL = {
     "EU": ("EU",),  # per administered volume (K/M)
     "pH": ("pH",),
 }
+# An activity criterion's limits are a % of the nominal (labelled) activity, not a share of a
+# whole: above 100 % is a batch stronger than its label (nominal +/- 10 % is 90-110 %). No
+# specification allows ten times the label; a larger limit is a typing or unit error.
+SHARE_OF_NOMINAL = "% of nominal"
 # Physical range of each canonical unit: a value outside is a typo or a broken instrument.
 # No radiopharmaceutical batch, source or solution holds more than 1 PBq (a whole 225Ac
 # production campaign is a few TBq): a larger value is a typing or unit error.
@@ -31,12 +35,8 @@ PHYSICAL_RANGE = {
     "EU/mL": (0.0, math.inf),
     "EU": (0.0, math.inf),
     "pH": (0.0, 14.0),
+    SHARE_OF_NOMINAL: (0.0, 1000.0),
 }
-# An activity criterion's limits are a % of the nominal (labelled) activity, not a share of a
-# whole: above 100 % is a batch stronger than its label (nominal +/- 10 % is 90-110 %). No
-# specification allows ten times the label; a larger limit is a typing or unit error.
-SHARE_OF_NOMINAL = "% of nominal"
-PHYSICAL_RANGE[SHARE_OF_NOMINAL] = (0.0, 1000.0)
 
 
 # No batch or eluate is more than 10 L (a batch is millilitres, a generator's eluate a few):
